@@ -1,0 +1,397 @@
+/*
+ * cow.h - libcow: copy-on-write values behind a stable C ABI.
+ *
+ * ============================================================================
+ * THE HANDLE MODEL
+ * ============================================================================
+ * Every value (cow_buf, cow_str, cow_vec, cow_map, cow_box) is an opaque
+ * handle: a pointer to reference-counted, shared data.
+ *
+ *  - cow_clone(h) adds a reference and returns a handle to the same data:
+ *    O(1), no allocation, safe from any thread. (Only values created with the
+ *    EAGER or THRESHOLD strategy copy at clone; there cow_clone may return NULL,
+ *    for out-of-memory only.)
+ *  - cow_release(h) drops one reference; the last one frees the data.
+ *    cow_release(NULL) does nothing.
+ *  - Every mutating call takes the handle's *slot* by address (cow_str **).
+ *    If the write would be visible to another holder, the call first makes a
+ *    private copy and stores the new handle in the slot; otherwise it writes
+ *    in place. Other holders never observe a change (Rust's Arc::make_mut).
+ *  - A call that fails leaves the slot and every value exactly as they were.
+ *
+ * OWNERSHIP WORDS used below:
+ *  - "new reference": the caller owns it and must cow_release() it.
+ *  - "borrowed": valid while the caller holds the handle; do not release it.
+ *  - "consumed": the call takes over the caller's reference (on success).
+ *  - "caller-owned memory": free it with cow_owned_free(), never free().
+ *
+ * POINTER LIFETIMES: pointers returned by reads (cow_buf_data, cow_str_data,
+ * cow_vec_get, cow_map_get, ...) stay valid until the next write through the
+ * same slot or the release of that handle. A pointer obtained from a
+ * *_make_mut / *_get_mut call may be written through only until the handle
+ * is next cloned or written by another call. A pointer read before a clone
+ * never sees writes made through the clone.
+ *
+ * THREAD SAFETY:
+ *  - Any number of threads may read, clone and release handles to the same
+ *    data at the same time, without locks.
+ *  - One slot (a variable holding a handle) is written by one thread at a
+ *    time, like any variable. To give another thread its own slot, clone.
+ *  - Statistics are updated atomically and may be read at any time; a read
+ *    is not a consistent snapshot across counters.
+ *  - cow_set_allocator() must not race with any other libcow call.
+ *
+ * ERRORS: functions that can fail return cow_status (COW_OK == 0) and give
+ * results through out-parameters, which are written only on success. Pure
+ * queries return their value directly and document what an invalid handle
+ * gives. No call uses a thread-local "last error"; no call unwinds.
+ *
+ * LIMITS: sizes are at most PTRDIFF_MAX bytes; larger requests are refused
+ * with COW_EOVERFLOW before anything is allocated. Reference counts hold up
+ * to COW_MAX_REFCOUNT handles per value; a clone beyond that is refused
+ * (cow_clone returns NULL) rather than wrapped. Element alignment is at most
+ * COW_MAX_ALIGN.
+ *
+ * STABILITY: everything in this header is part of ABI version LIBCOW_0.
+ * Until 1.0 the SONAME is libcow.so.0. Structs passed across the ABI start
+ * with their own size: set it to sizeof(the struct) (the *_init functions
+ * and *_INIT macros do). The library reads min(your size, its size) and
+ * treats the rest as zero, so old callers keep working when structs grow.
+ */
+#ifndef COW_H
+#define COW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(COW_BUILDING_LIBRARY) && (defined(__GNUC__) || defined(__clang__))
+#define COW_API __attribute__((visibility("default")))
+#else
+#define COW_API
+#endif
+
+#ifdef __cplusplus
+#define COW_NOEXCEPT noexcept
+#else
+#define COW_NOEXCEPT
+#endif
+
+/* ============================================================================
+ * Version
+ * ========================================================================== */
+#define COW_VERSION_MAJOR 0
+#define COW_VERSION_MINOR 1
+#define COW_VERSION_PATCH 0
+#define COW_VERSION_NUMBER \
+    (COW_VERSION_MAJOR * 10000 + COW_VERSION_MINOR * 100 + COW_VERSION_PATCH)
+#define COW_VERSION_STRING "0.1.0"
+
+/* The version of the library actually loaded, as COW_VERSION_NUMBER. */
+COW_API uint32_t cow_version(void) COW_NOEXCEPT;
+/* The same as a static string, e.g. "0.1.0". */
+COW_API const char *cow_version_string(void) COW_NOEXCEPT;
+
+/* ============================================================================
+ * Status codes
+ * ========================================================================== */
+typedef int32_t cow_status;
+#define COW_OK             0  /* success */
+#define COW_EINVAL         1  /* invalid argument (NULL, bad flag, not a char boundary) */
+#define COW_ETYPE          2  /* a handle of the wrong type, or not a libcow handle */
+#define COW_ERANGE         3  /* index or offset out of range */
+#define COW_ENOTFOUND      4  /* key or substring not found */
+#define COW_EUTF8          5  /* input is not valid UTF-8 */
+#define COW_EOVERFLOW      6  /* size or reference count would overflow */
+#define COW_ENOMEM         7  /* allocation failed */
+#define COW_EBUSY          8  /* operation not allowed while libcow values are alive */
+#define COW_ENOTCONTIGUOUS 9  /* the value is not stored contiguously */
+#define COW_EUNSUPPORTED   10 /* option or strategy not supported by this version */
+#define COW_ECALLBACK      11 /* a user callback (cow_type copy) reported failure */
+
+/* A static, human-readable name for a status ("COW_ENOMEM: out of memory").
+ * Never NULL; unknown codes give "unknown libcow status". */
+COW_API const char *cow_strerror(cow_status status) COW_NOEXCEPT;
+
+/* ============================================================================
+ * Handle types (opaque)
+ * ========================================================================== */
+typedef struct cow_buf cow_buf; /* bytes */
+typedef struct cow_str cow_str; /* UTF-8 text */
+typedef struct cow_vec cow_vec; /* vector of typed elements */
+typedef struct cow_map cow_map; /* hash map of typed keys and values */
+typedef struct cow_box cow_box; /* one value of a user type */
+
+/* The kind of a handle, as returned by cow_kind(). */
+typedef uint32_t cow_kind_t;
+#define COW_KIND_INVALID 0
+#define COW_KIND_BUF     1
+#define COW_KIND_STR     2
+#define COW_KIND_VEC     3
+#define COW_KIND_MAP     4
+#define COW_KIND_BOX     5
+
+#define COW_MAX_REFCOUNT ((uint64_t)0x7fffffff)
+#define COW_MAX_ALIGN    64
+
+/* ============================================================================
+ * Memory: allocator and caller-owned blocks
+ * ========================================================================== */
+typedef struct cow_allocator {
+    uint32_t size; /* sizeof(cow_allocator) */
+    uint32_t reserved;
+    void *ctx;     /* passed to every callback */
+    /* Returns NULL on failure. Called with size > 0. */
+    void *(*malloc_fn)(void *ctx, size_t size);
+    /* Like realloc(); old_size is the size the block was allocated with. */
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t old_size, size_t new_size);
+    /* Frees a block of the given size. Never called with NULL. */
+    void (*free_fn)(void *ctx, void *ptr, size_t size);
+} cow_allocator;
+
+/* Replaces the allocator used for all libcow memory. NULL restores malloc.
+ * Accepted only while no libcow value and no caller-owned block is alive
+ * (COW_EBUSY otherwise); must not race with any other libcow call.
+ * COW_EINVAL if a callback is NULL or size is too small. */
+COW_API cow_status cow_set_allocator(const cow_allocator *allocator) COW_NOEXCEPT;
+
+/* Memory handed to the caller (by the *_into calls). Free it with
+ * cow_owned_free(), never with free(): it comes from libcow's allocator. */
+typedef struct cow_owned {
+    void *data;        /* never NULL after a successful *_into */
+    size_t len;        /* bytes (buf, str) or elements (vec) */
+    size_t alloc_size; /* bytes in the block; needed to free it */
+} cow_owned;
+
+/* Frees owned->data (if not NULL) and zeroes *owned. NULL does nothing. */
+COW_API void cow_owned_free(cow_owned *owned) COW_NOEXCEPT;
+
+/* ============================================================================
+ * Options and sharing strategies
+ * ========================================================================== */
+typedef uint32_t cow_strategy_t;
+#define COW_STRATEGY_LAZY       0 /* copy on the first write to a shared value (default) */
+#define COW_STRATEGY_EAGER      1 /* cow_clone copies at once; writes never copy */
+#define COW_STRATEGY_THRESHOLD  2 /* EAGER while the value is below threshold_bytes, else LAZY */
+#define COW_STRATEGY_STRUCTURAL 3 /* reserved: persistent trees (not yet: COW_EUNSUPPORTED) */
+#define COW_STRATEGY_ADAPTIVE   4 /* reserved: switches representation (not yet: COW_EUNSUPPORTED) */
+
+/* Flags for cow_options.flags */
+#define COW_OPT_NO_STATS 1u /* do not keep lineage statistics for this value */
+
+typedef struct cow_options {
+    uint32_t size;            /* sizeof(cow_options) */
+    cow_strategy_t strategy;  /* COW_STRATEGY_* */
+    uint64_t threshold_bytes; /* for COW_STRATEGY_THRESHOLD */
+    uint32_t flags;           /* COW_OPT_* */
+    uint32_t reserved;        /* must be zero */
+} cow_options;
+
+#define COW_OPTIONS_INIT {sizeof(cow_options), COW_STRATEGY_LAZY, 0, 0, 0}
+/* Function twin of COW_OPTIONS_INIT (for FFI). NULL does nothing. */
+COW_API void cow_options_init(cow_options *options) COW_NOEXCEPT;
+
+/* Every *_new call takes `const cow_options *options`; NULL means defaults.
+ * Invalid options give COW_EINVAL, reserved strategies COW_EUNSUPPORTED.
+ * Copies and clones inherit the strategy of the value they came from. */
+
+/* ============================================================================
+ * Generic handle operations (any handle type, passed as a pointer)
+ * ========================================================================== */
+
+/* The kind of a handle; COW_KIND_INVALID for NULL or a non-libcow pointer
+ * that does not carry libcow's tag (a best-effort check). */
+COW_API cow_kind_t cow_kind(const void *handle) COW_NOEXCEPT;
+
+/* Returns a new reference to the same value: O(1), no allocation under the
+ * LAZY strategy. Under EAGER/THRESHOLD it may return a private copy.
+ * Returns NULL for NULL or an invalid handle, on allocation failure (eager
+ * copies only) and when the value already has COW_MAX_REFCOUNT handles. */
+COW_API void *cow_clone(const void *handle) COW_NOEXCEPT;
+
+/* Drops one reference (consumed). The last reference frees the value and
+ * releases the handles it contains. NULL or an invalid handle: no effect. */
+COW_API void cow_release(void *handle) COW_NOEXCEPT;
+
+/* Makes the handle in *slot uniquely owned, copying the value if it is
+ * shared, so that a batch of writes pays the check once. `slot` is the
+ * address of any handle variable (cow_str **, cow_vec **, ...). */
+COW_API cow_status cow_make_mut(void *slot) COW_NOEXCEPT;
+
+/* True exactly when a write through this handle would copy: more than one
+ * handle refers to the value, or its storage is shared in another way (a
+ * slice/substring and its parent). False for NULL. */
+COW_API bool cow_is_shared(const void *handle) COW_NOEXCEPT;
+
+/* The number of handles referring to this representation (0 for NULL or an
+ * invalid handle). Racy by nature: only a snapshot. */
+COW_API uint64_t cow_strong_count(const void *handle) COW_NOEXCEPT;
+
+/* True when both handles refer to the same representation. */
+COW_API bool cow_ptr_eq(const void *a, const void *b) COW_NOEXCEPT;
+
+/* ============================================================================
+ * Statistics
+ * ========================================================================== */
+/* A lineage is a value made by a cow_*_new and every value cloned or copied
+ * from it. Its counters only grow.
+ *   clones        cow_clone calls on any member
+ *   copies        writes (or eager clones) that had to copy
+ *   bytes_copied  bytes of value data copied by those copies
+ *   copy_rate     copies / clones (0 when clones == 0)
+ *   memory_saved  (clones - copies) * current size of this value in bytes,
+ *                 0 when negative
+ *   live_handles  handles alive in the lineage (sum of strong counts)
+ *   live_values   representations alive in the lineage */
+typedef struct cow_stats_info {
+    uint32_t size;     /* set by the caller: sizeof(cow_stats_info) */
+    uint32_t enabled;  /* 1 when the lineage keeps statistics, else 0 */
+    uint64_t clones;
+    uint64_t copies;
+    uint64_t bytes_copied;
+    uint64_t memory_saved;
+    uint64_t live_handles;
+    uint64_t live_values;
+    double copy_rate;
+    uint64_t value_bytes; /* current size of this value in bytes */
+} cow_stats_info;
+
+#define COW_STATS_INFO_INIT {sizeof(cow_stats_info), 0, 0, 0, 0, 0, 0, 0, 0.0, 0}
+COW_API void cow_stats_info_init(cow_stats_info *info) COW_NOEXCEPT;
+
+/* Fills *out (up to out->size bytes) with the statistics of the handle's
+ * lineage. A value created with COW_OPT_NO_STATS gives enabled = 0 and zero
+ * counters (value_bytes is still set). COW_EINVAL: out NULL or out->size < 8. */
+COW_API cow_status cow_stats(const void *handle, cow_stats_info *out) COW_NOEXCEPT;
+
+#define COW_REPORT_TEXT 0
+#define COW_REPORT_JSON 1
+/* Writes a report of the lineage statistics as a new string (new reference)
+ * in *out. TEXT has the lines
+ *   Clones: N / Copies: N / Copy rate: P% (one decimal) /
+ *   Bytes copied: N / Memory saved: N bytes (X.XX MB) / Live handles: N
+ * JSON is one object with the fields of cow_stats_info. */
+COW_API cow_status cow_stats_report(const void *handle, uint32_t format, cow_str **out) COW_NOEXCEPT;
+
+/* Process-wide counters, changed only when memory is allocated or freed. */
+typedef struct cow_global_stats_info {
+    uint32_t size; /* sizeof(cow_global_stats_info) */
+    uint32_t reserved;
+    uint64_t live_values;      /* representations alive (all kinds) */
+    uint64_t live_bytes;       /* bytes allocated through libcow's allocator */
+    uint64_t live_allocations; /* blocks allocated and not yet freed */
+} cow_global_stats_info;
+#define COW_GLOBAL_STATS_INFO_INIT {sizeof(cow_global_stats_info), 0, 0, 0, 0}
+COW_API cow_status cow_global_stats(cow_global_stats_info *out) COW_NOEXCEPT;
+
+/* ============================================================================
+ * cow_buf: a byte buffer
+ * ========================================================================== */
+/* Creates a buffer holding a copy of bytes[0..len). bytes may be NULL when
+ * len == 0. New reference in *out. */
+COW_API cow_status cow_buf_new(cow_buf **out, const void *bytes, size_t len,
+                               const cow_options *options) COW_NOEXCEPT;
+/* Creates an empty buffer with room for `capacity` bytes. */
+COW_API cow_status cow_buf_with_capacity(cow_buf **out, size_t capacity,
+                                         const cow_options *options) COW_NOEXCEPT;
+/* Typed forms of the generic operations. */
+COW_API cow_buf *cow_buf_clone(const cow_buf *buf) COW_NOEXCEPT;
+COW_API void cow_buf_release(cow_buf *buf) COW_NOEXCEPT;
+
+/* Length in bytes; 0 for NULL or an invalid handle. */
+COW_API size_t cow_buf_len(const cow_buf *buf) COW_NOEXCEPT;
+/* Read-only bytes (borrowed). Never NULL for a valid handle, even when
+ * empty; NULL for NULL or an invalid handle. */
+COW_API const uint8_t *cow_buf_data(const cow_buf *buf) COW_NOEXCEPT;
+
+/* Makes *slot unique (copying if shared) and stores in *out_data (may be
+ * NULL) a pointer to its writable bytes [0, len). */
+COW_API cow_status cow_buf_make_mut(cow_buf **slot, uint8_t **out_data) COW_NOEXCEPT;
+
+COW_API cow_status cow_buf_append(cow_buf **slot, const void *bytes, size_t len) COW_NOEXCEPT;
+/* Inserts bytes at offset `at` (0..len); COW_ERANGE beyond. */
+COW_API cow_status cow_buf_insert(cow_buf **slot, size_t at, const void *bytes, size_t len) COW_NOEXCEPT;
+/* Erases [at, at+count); COW_ERANGE if that is not inside the buffer. */
+COW_API cow_status cow_buf_erase(cow_buf **slot, size_t at, size_t count) COW_NOEXCEPT;
+/* Shortens to new_len; COW_ERANGE if new_len > len. */
+COW_API cow_status cow_buf_truncate(cow_buf **slot, size_t new_len) COW_NOEXCEPT;
+/* Sets the length; new bytes are set to `fill`. */
+COW_API cow_status cow_buf_resize(cow_buf **slot, size_t new_len, uint8_t fill) COW_NOEXCEPT;
+
+/* Byte-wise comparisons. NULL/invalid handles compare as empty buffers. */
+COW_API bool cow_buf_equal(const cow_buf *a, const cow_buf *b) COW_NOEXCEPT;
+/* <0, 0, >0 like memcmp, shorter prefix first. */
+COW_API int cow_buf_compare(const cow_buf *a, const cow_buf *b) COW_NOEXCEPT;
+/* Seeded 64-bit hash of the bytes (same for cow_str with the same bytes);
+ * stable within a process only. */
+COW_API uint64_t cow_buf_hash(const cow_buf *buf) COW_NOEXCEPT;
+
+/* A new buffer viewing bytes [offset, offset+len) of buf: O(1), no byte
+ * storage allocated; it shares buf's storage (both report cow_is_shared).
+ * Writing to either copies only that value. The storage is freed with the
+ * last value using it. */
+COW_API cow_status cow_buf_slice(cow_buf **out, const cow_buf *buf, size_t offset, size_t len) COW_NOEXCEPT;
+
+/* Hands the bytes to the caller and consumes the handle in *slot (set to
+ * NULL). No copy when the buffer is unique; a shared one is copied.
+ * out->data is caller-owned memory (cow_owned_free). On failure nothing changes. */
+COW_API cow_status cow_buf_into(cow_buf **slot, cow_owned *out) COW_NOEXCEPT;
+
+/* ============================================================================
+ * cow_str: UTF-8 text
+ * ========================================================================== */
+/* Every input is validated: overlong forms, surrogates, code points above
+ * U+10FFFF and truncated sequences give COW_EUTF8 and change nothing.
+ * Offsets are in bytes and must fall on character boundaries (COW_EINVAL
+ * otherwise, COW_ERANGE past the end). Embedded NUL characters are allowed. */
+COW_API cow_status cow_str_new(cow_str **out, const char *text, size_t len,
+                               const cow_options *options) COW_NOEXCEPT;
+/* From a NUL-terminated string. */
+COW_API cow_status cow_str_from_cstr(cow_str **out, const char *text, const cow_options *options) COW_NOEXCEPT;
+COW_API cow_str *cow_str_clone(const cow_str *str) COW_NOEXCEPT;
+COW_API void cow_str_release(cow_str *str) COW_NOEXCEPT;
+
+/* Length in bytes, O(1); 0 for NULL or an invalid handle. */
+COW_API size_t cow_str_len(const cow_str *str) COW_NOEXCEPT;
+/* Bytes (borrowed, not necessarily NUL-terminated), O(1); never NULL for a
+ * valid handle. */
+COW_API const char *cow_str_data(const cow_str *str) COW_NOEXCEPT;
+/* A NUL-terminated pointer (borrowed). O(1), except for a substring whose
+ * end is not the end of its storage: there the string first becomes a
+ * private NUL-terminated copy, which is why it takes the slot. */
+COW_API cow_status cow_str_cstr(cow_str **slot, const char **out) COW_NOEXCEPT;
+/* Number of Unicode code points, O(n). */
+COW_API size_t cow_str_char_count(const cow_str *str) COW_NOEXCEPT;
+
+/* Makes *slot unique (copying if shared). No writable pointer is given:
+ * raw writes could break UTF-8 validity. */
+COW_API cow_status cow_str_make_mut(cow_str **slot) COW_NOEXCEPT;
+COW_API cow_status cow_str_append(cow_str **slot, const char *text, size_t len) COW_NOEXCEPT;
+COW_API cow_status cow_str_insert(cow_str **slot, size_t at, const char *text, size_t len) COW_NOEXCEPT;
+COW_API cow_status cow_str_erase(cow_str **slot, size_t at, size_t count) COW_NOEXCEPT;
+COW_API cow_status cow_str_truncate(cow_str **slot, size_t new_len) COW_NOEXCEPT;
+
+/* A new string for bytes [offset, offset+len): O(1), shares storage. */
+COW_API cow_status cow_str_substr(cow_str **out, const cow_str *str, size_t offset, size_t len) COW_NOEXCEPT;
+/* Finds needle at or after byte offset `from`; the byte offset in *out_pos.
+ * COW_ENOTFOUND if absent; COW_ERANGE if from > len. An empty needle
+ * matches at `from`. */
+COW_API cow_status cow_str_find(const cow_str *str, const char *needle, size_t needle_len,
+                                size_t from, size_t *out_pos) COW_NOEXCEPT;
+COW_API bool cow_str_equal(const cow_str *a, const cow_str *b) COW_NOEXCEPT;
+COW_API int cow_str_compare(const cow_str *a, const cow_str *b) COW_NOEXCEPT;
+COW_API uint64_t cow_str_hash(const cow_str *str) COW_NOEXCEPT;
+
+/* Hands the text to the caller, NUL-terminated (out->len excludes the NUL),
+ * and consumes *slot. No copy when unique. cow_owned_free() it. */
+COW_API cow_status cow_str_into(cow_str **slot, cow_owned *out) COW_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COW_H */

@@ -1,0 +1,30 @@
+// Per-lineage statistics: the values made by one cow_*_new and everything
+// cloned or copied from them. The lineage keeps a registry of its live
+// representations, touched only when one is allocated or freed; clone
+// counts live in each representation's fused counter and are summed on read.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "rep.hpp"
+
+namespace cow::detail {
+
+struct lineage {
+    std::mutex mu;                          // guards everything but carried_clones
+    rep *head = nullptr;                    // live representations
+    std::uint64_t retired_clones = 0;       // clones counted by freed reps
+    std::uint64_t copies = 0;
+    std::uint64_t bytes_copied = 0;
+    std::atomic<std::uint64_t> carried_clones{0};  // wraps of a rep's 32-bit clone field
+};
+
+lineage *lineage_new() noexcept;
+// Adds r; the caller holds no lock.
+void lineage_join(lineage *l, rep *r, std::uint64_t copies, std::uint64_t bytes,
+                  std::uint64_t clones) noexcept;
+// Removes r (flushing its clones); frees the lineage when it was the last.
+void lineage_leave(lineage *l, rep *r) noexcept;
+
+}  // namespace cow::detail

@@ -1,0 +1,110 @@
+// The representation header shared by every libcow value, its reference
+// count (fused with a per-representation clone counter) and its lineage.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "cow.h"
+
+namespace cow::detail {
+
+struct rep;
+struct lineage;
+
+// What differs between kinds. Every function is noexcept and never throws.
+struct rep_ops {
+    // The last handle is gone: free the value (or defer, for shared storage).
+    void (*last_handle_released)(rep *r) noexcept;
+    // A private copy of r in *out (not yet initialised as a rep: the caller
+    // calls rep_init_copy). Must leave r untouched on failure.
+    cow_status (*copy)(const rep *r, rep **out) noexcept;
+    // Bytes of value data (for statistics and the threshold strategy).
+    std::size_t (*value_bytes)(const rep *r) noexcept;
+    // True when storage is shared beyond the reference count (slices).
+    bool (*storage_shared)(const rep *r) noexcept;
+};
+
+// The low 32 bits of rep::count hold the number of handles; the high 32
+// bits count clones made of this representation (mod 2^32; a wrap carries
+// into the lineage). One fetch_add updates both: statistics cost no extra
+// atomic operation on the clone path.
+constexpr std::uint64_t one_handle = 1;
+constexpr std::uint64_t one_clone = std::uint64_t{1} << 32;
+constexpr std::uint64_t handle_mask = 0xffffffffu;
+
+constexpr std::uint32_t tag_base = 0x636f7700u;  // "cow\0"
+
+struct rep {
+    std::atomic<std::uint64_t> count;
+    std::uint32_t tag;  // tag_base | COW_KIND_*
+    std::uint32_t strategy;
+    std::uint64_t threshold;
+    const rep_ops *ops;
+    lineage *lin;  // nullptr when statistics are off
+    rep *lin_prev; // registry links, guarded by lin's mutex
+    rep *lin_next;
+};
+
+// How a new value is set up, decoded from cow_options.
+struct rep_seed {
+    std::uint32_t strategy = COW_STRATEGY_LAZY;
+    std::uint64_t threshold = 0;
+    lineage *lin = nullptr;  // allocated by seed_from_options when stats are on
+};
+
+// Validates options and allocates a lineage. On success the seed must be
+// given to rep_init_new or seed_discard.
+cow_status seed_from_options(const cow_options *options, rep_seed &out) noexcept;
+void seed_discard(rep_seed &seed) noexcept;
+
+// Initialises a freshly allocated value: one handle, joins the seed's lineage.
+void rep_init_new(rep *r, cow_kind_t kind, const rep_ops *ops, rep_seed &seed) noexcept;
+// Initialises a private copy of src: same kind, strategy and lineage. Counts
+// one copy of `bytes_copied` bytes, and one clone too for an eager clone.
+void rep_init_copy(rep *copy, const rep *src, std::uint64_t bytes_copied,
+                   bool eager_clone) noexcept;
+// Initialises a value that views src's storage (a slice): same lineage,
+// counted neither as a clone nor as a copy.
+void rep_init_view(rep *view, const rep *src) noexcept;
+// Leaves the lineage (flushing this rep's clone count into it). Call just
+// before freeing the memory of a rep.
+void rep_retire(rep *r) noexcept;
+
+// The rep behind a handle if it carries the tag of `kind` (0: any kind).
+inline rep *rep_of(const void *handle, cow_kind_t kind = 0) noexcept {
+    if (!handle) return nullptr;
+    auto *r = static_cast<rep *>(const_cast<void *>(handle));
+    std::uint32_t t = r->tag;
+    if ((t & 0xffffff00u) != tag_base) return nullptr;
+    if (kind != 0 && (t & 0xffu) != kind) return nullptr;
+    return r;
+}
+inline cow_kind_t rep_kind(const rep *r) noexcept { return r->tag & 0xffu; }
+
+inline std::uint64_t rep_handles(const rep *r) noexcept {
+    return r->count.load(std::memory_order_acquire) & handle_mask;
+}
+
+// "A write through this handle would copy". Acquire pairs with the release
+// in rep_release, so the writer sees every other holder's last reads done.
+inline bool rep_is_shared(const rep *r) noexcept {
+    return rep_handles(r) != 1 || r->ops->storage_shared(r);
+}
+
+// cow_clone: a new reference (lazy) or a copy (eager, threshold below the
+// limit). nullptr on allocation failure or when the count is at its limit.
+rep *rep_clone(rep *r) noexcept;
+// cow_release: drop one handle.
+inline void rep_release(rep *r) noexcept {
+    std::uint64_t old = r->count.fetch_sub(one_handle, std::memory_order_acq_rel);
+    if ((old & handle_mask) == 1) r->ops->last_handle_released(r);
+}
+
+// Replaces *slot by a private copy when it is shared (cow_make_mut).
+cow_status rep_make_unique(rep **slot) noexcept;
+
+// Statistics of r's lineage.
+void rep_stats(const rep *r, cow_stats_info &out) noexcept;
+
+}  // namespace cow::detail

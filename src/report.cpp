@@ -1,0 +1,35 @@
+#include "report.hpp"
+
+#define FMT_HEADER_ONLY
+#include <fmt/format.h>
+
+namespace cow::detail {
+
+std::size_t format_report(const cow_stats_info &s, std::uint32_t format, char *buf,
+                          std::size_t cap) noexcept {
+    if (cap == 0) return 0;
+    double mb = double(s.memory_saved) / (1024.0 * 1024.0);
+    fmt::format_to_n_result<char *> r{buf, 0};
+    // format_to_n into a caller buffer never allocates; the arguments are plain numbers.
+    if (format == COW_REPORT_JSON) {
+        r = fmt::format_to_n(
+            buf, cap - 1,
+            "{{\"enabled\":{},\"clones\":{},\"copies\":{},\"copy_rate\":{:.4f},"
+            "\"bytes_copied\":{},\"memory_saved\":{},\"live_handles\":{},\"live_values\":{},"
+            "\"value_bytes\":{}}}",
+            s.enabled ? "true" : "false", s.clones, s.copies, s.copy_rate, s.bytes_copied,
+            s.memory_saved, s.live_handles, s.live_values, s.value_bytes);
+    } else {
+        r = fmt::format_to_n(buf, cap - 1,
+                             "Clones: {}\nCopies: {}\nCopy rate: {:.1f}%\nBytes copied: {}\n"
+                             "Memory saved: {} bytes ({:.2f} MB)\nLive handles: {}\n{}",
+                             s.clones, s.copies, s.copy_rate * 100.0, s.bytes_copied,
+                             s.memory_saved, mb, s.live_handles,
+                             s.enabled ? "" : "(statistics are off for this value)\n");
+    }
+    std::size_t n = r.size < cap - 1 ? r.size : cap - 1;
+    buf[n] = 0;
+    return n;
+}
+
+}  // namespace cow::detail
