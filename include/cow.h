@@ -390,6 +390,201 @@ COW_API uint64_t cow_str_hash(const cow_str *str) COW_NOEXCEPT;
  * and consumes *slot. No copy when unique. cow_owned_free() it. */
 COW_API cow_status cow_str_into(cow_str **slot, cow_owned *out) COW_NOEXCEPT;
 
+/* ============================================================================
+ * cow_type: how elements, keys, values and box contents are handled
+ * ========================================================================== */
+/* Values are moved with memcpy: a type whose objects hold pointers to
+ * themselves (or a C++ type that is not trivially relocatable) belongs in a
+ * box behind a pointer. A cow_type must outlive every value that uses it;
+ * the built-in descriptors are static. Callbacks must not unwind. */
+typedef struct cow_type {
+    uint32_t size;       /* sizeof(cow_type) */
+    uint32_t flags;      /* reserved, must be 0 */
+    size_t elem_size;    /* bytes of one value, 1..(PTRDIFF_MAX/2) */
+    size_t elem_align;   /* a power of two <= COW_MAX_ALIGN */
+    void *ctx;           /* passed to every callback */
+    /* Copies *src into the uninitialised dst. NULL: memcpy. A failure status
+     * (anything but COW_OK) aborts the operation and changes nothing; the
+     * call returns that status when it is a libcow code (e.g. COW_ENOMEM),
+     * else COW_ECALLBACK. dst is then treated as uninitialised. */
+    cow_status (*copy)(void *ctx, void *dst, const void *src);
+    /* Destroys a value. NULL: nothing to do. */
+    void (*drop)(void *ctx, void *value);
+    /* NULL: byte-wise equality of elem_size bytes. */
+    bool (*equal)(void *ctx, const void *a, const void *b);
+    /* NULL: hash of the elem_size bytes. Equal values must hash alike. */
+    uint64_t (*hash)(void *ctx, const void *value, uint64_t seed);
+    const char *name;    /* for diagnostics; may be NULL */
+} cow_type;
+
+/* Built-in descriptors (static, never NULL). */
+COW_API const cow_type *cow_type_u8(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_u16(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_u32(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_u64(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_i8(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_i16(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_i32(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_i64(void) COW_NOEXCEPT;
+/* Floats: +0.0 and -0.0 are equal and hash alike; every NaN equals every
+ * NaN (so a NaN key can be found again). */
+COW_API const cow_type *cow_type_f32(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_f64(void) COW_NOEXCEPT;
+/* A raw pointer (void *): copied bit-wise, never dereferenced or freed. */
+COW_API const cow_type *cow_type_ptr(void) COW_NOEXCEPT;
+/* A libcow handle of any kind, stored as a pointer (cow_str *, cow_vec *...).
+ * Storing clones it (the caller keeps its reference); dropping releases it;
+ * copying a container clones its element handles (they are shared, not deep
+ * copied). Equal: same representation, or equal contents for buf and str. */
+COW_API const cow_type *cow_type_handle(void) COW_NOEXCEPT;
+/* Variable-length bytes, for map keys only: stored inside the map and
+ * passed as (pointer, length); lookups allocate nothing. cow_type_string()
+ * also requires the bytes to be valid UTF-8 (COW_EUTF8 otherwise). */
+COW_API const cow_type *cow_type_bytes(void) COW_NOEXCEPT;
+COW_API const cow_type *cow_type_string(void) COW_NOEXCEPT;
+
+/* Function twin of filling a cow_type for FFI: zeroes *type, sets size,
+ * elem_size and elem_align. NULL does nothing. */
+COW_API void cow_type_init(cow_type *type, size_t elem_size, size_t elem_align) COW_NOEXCEPT;
+
+/* ============================================================================
+ * cow_vec: a vector of elements of one cow_type
+ * ========================================================================== */
+/* Elements are passed by address (const void *elem points at one value) and
+ * copied in with the type's copy. Values handed back (pop, erase, set's old
+ * value) are moved into caller memory of elem_size bytes: the caller owns
+ * them (drop them with the type's drop, e.g. cow_release for handles); pass
+ * NULL to let libcow drop them. COW_ERANGE for an index out of range. */
+COW_API cow_status cow_vec_new(cow_vec **out, const cow_type *type, const cow_options *options) COW_NOEXCEPT;
+COW_API cow_status cow_vec_with_capacity(cow_vec **out, const cow_type *type, size_t capacity,
+                                         const cow_options *options) COW_NOEXCEPT;
+/* A vector holding copies of elems[0..count). */
+COW_API cow_status cow_vec_from_array(cow_vec **out, const cow_type *type, const void *elems,
+                                      size_t count, const cow_options *options) COW_NOEXCEPT;
+COW_API cow_vec *cow_vec_clone(const cow_vec *vec) COW_NOEXCEPT;
+COW_API void cow_vec_release(cow_vec *vec) COW_NOEXCEPT;
+
+/* Number of elements; 0 for NULL or an invalid handle. */
+COW_API size_t cow_vec_len(const cow_vec *vec) COW_NOEXCEPT;
+/* The element type (borrowed); NULL for NULL or an invalid handle. */
+COW_API const cow_type *cow_vec_type(const cow_vec *vec) COW_NOEXCEPT;
+/* Address of element `index` (borrowed); NULL when out of range or invalid. */
+COW_API const void *cow_vec_get(const cow_vec *vec, size_t index) COW_NOEXCEPT;
+/* Makes *slot unique and gives the writable address of element `index`.
+ * For a vector of handles this is a slot: pass it (cast to cow_x **) to the
+ * mutating calls to edit the inner value with one copy per level. */
+COW_API cow_status cow_vec_get_mut(cow_vec **slot, size_t index, void **out_elem) COW_NOEXCEPT;
+/* Replaces element `index` by a copy of *elem; the old value goes to
+ * out_old (caller-owned) or is dropped when out_old is NULL. */
+COW_API cow_status cow_vec_set(cow_vec **slot, size_t index, const void *elem, void *out_old) COW_NOEXCEPT;
+COW_API cow_status cow_vec_push(cow_vec **slot, const void *elem) COW_NOEXCEPT;
+/* Removes the last element into out_elem (or drops it). COW_ERANGE if empty. */
+COW_API cow_status cow_vec_pop(cow_vec **slot, void *out_elem) COW_NOEXCEPT;
+/* Inserts a copy of *elem before `index` (0..len). */
+COW_API cow_status cow_vec_insert(cow_vec **slot, size_t index, const void *elem) COW_NOEXCEPT;
+/* Removes element `index` into out_elem (or drops it). */
+COW_API cow_status cow_vec_erase(cow_vec **slot, size_t index, void *out_elem) COW_NOEXCEPT;
+/* Appends copies of elems[0..count) (all or nothing). */
+COW_API cow_status cow_vec_extend(cow_vec **slot, const void *elems, size_t count) COW_NOEXCEPT;
+/* Ensures room for len + additional elements (makes *slot unique). */
+COW_API cow_status cow_vec_reserve(cow_vec **slot, size_t additional) COW_NOEXCEPT;
+COW_API cow_status cow_vec_clear(cow_vec **slot) COW_NOEXCEPT;
+/* Drops the elements from new_len on; COW_ERANGE if new_len > len. */
+COW_API cow_status cow_vec_truncate(cow_vec **slot, size_t new_len) COW_NOEXCEPT;
+/* Read-only contiguous elements (borrowed; never NULL, even when empty).
+ * COW_ENOTCONTIGUOUS for a representation that is not flat (reserved for
+ * the tree strategies). */
+COW_API cow_status cow_vec_data(const cow_vec *vec, const void **out_data) COW_NOEXCEPT;
+/* Makes *slot unique and gives its writable contiguous elements. */
+COW_API cow_status cow_vec_make_mut(cow_vec **slot, void **out_data) COW_NOEXCEPT;
+
+/* Iteration by contiguous spans, valid for every representation; never
+ * copies. The cursor borrows the vector: do not write through its slot
+ * while iterating. */
+typedef struct cow_vec_cursor {
+    uint32_t size;        /* sizeof(cow_vec_cursor), set by cow_vec_cursor_init */
+    uint32_t reserved;
+    const cow_vec *vec;
+    size_t next;          /* index of the next element to hand out */
+    uint64_t path[8];     /* room for a tree path (internal) */
+} cow_vec_cursor;
+COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *vec) COW_NOEXCEPT;
+/* Gives the next span (data, count >= 1) and returns true, or false at the end. */
+COW_API bool cow_vec_next_span(cow_vec_cursor *cursor, const void **out_data, size_t *out_count) COW_NOEXCEPT;
+
+/* Hands the elements to the caller (out->len elements of elem_size bytes,
+ * caller-owned: drop each, then cow_owned_free) and consumes *slot. No copy
+ * when unique; a shared vector's elements are copied (handles cloned). */
+COW_API cow_status cow_vec_into(cow_vec **slot, cow_owned *out) COW_NOEXCEPT;
+
+/* ============================================================================
+ * cow_map: a hash map
+ * ========================================================================== */
+/* Keys are passed as (key, key_len): for a fixed-size key type key points
+ * at one key and key_len must equal its elem_size (COW_EINVAL otherwise);
+ * for cow_type_bytes()/cow_type_string() key points at key_len bytes.
+ * Values are fixed-size (cow_type_bytes/string are refused as value types).
+ * Iteration order is unspecified. */
+COW_API cow_status cow_map_new(cow_map **out, const cow_type *key_type, const cow_type *value_type,
+                               const cow_options *options) COW_NOEXCEPT;
+COW_API cow_map *cow_map_clone(const cow_map *map) COW_NOEXCEPT;
+COW_API void cow_map_release(cow_map *map) COW_NOEXCEPT;
+COW_API size_t cow_map_len(const cow_map *map) COW_NOEXCEPT;
+COW_API const cow_type *cow_map_key_type(const cow_map *map) COW_NOEXCEPT;
+COW_API const cow_type *cow_map_value_type(const cow_map *map) COW_NOEXCEPT;
+/* Address of the value for key (borrowed), or NULL when absent/invalid. */
+COW_API const void *cow_map_get(const cow_map *map, const void *key, size_t key_len) COW_NOEXCEPT;
+COW_API bool cow_map_contains(const cow_map *map, const void *key, size_t key_len) COW_NOEXCEPT;
+/* Inserts or replaces. The replaced value goes to out_old (caller-owned)
+ * or is dropped when out_old is NULL; *out_replaced (may be NULL) tells
+ * whether a value was replaced. */
+COW_API cow_status cow_map_insert(cow_map **slot, const void *key, size_t key_len, const void *value,
+                                  void *out_old, bool *out_replaced) COW_NOEXCEPT;
+/* Removes key; its value goes to out_value (caller-owned) or is dropped.
+ * COW_ENOTFOUND if absent (nothing copied then, even when shared). */
+COW_API cow_status cow_map_remove(cow_map **slot, const void *key, size_t key_len, void *out_value) COW_NOEXCEPT;
+/* Makes *slot unique and gives the writable value for key (COW_ENOTFOUND
+ * if absent). For handle values it is a slot for nested editing. */
+COW_API cow_status cow_map_get_mut(cow_map **slot, const void *key, size_t key_len, void **out_value) COW_NOEXCEPT;
+COW_API cow_status cow_map_clear(cow_map **slot) COW_NOEXCEPT;
+
+/* Iteration with a cursor that never copies; the cursor borrows the map. */
+typedef struct cow_map_cursor {
+    uint32_t size;        /* sizeof(cow_map_cursor), set by cow_map_cursor_init */
+    uint32_t reserved;
+    const cow_map *map;
+    size_t next;          /* internal position */
+    uint64_t path[8];     /* room for a tree path (internal) */
+} cow_map_cursor;
+COW_API cow_status cow_map_cursor_init(cow_map_cursor *cursor, const cow_map *map) COW_NOEXCEPT;
+/* Gives the next entry and returns true, or false at the end. Any out
+ * pointer may be NULL. */
+COW_API bool cow_map_next(cow_map_cursor *cursor, const void **out_key, size_t *out_key_len,
+                          const void **out_value) COW_NOEXCEPT;
+
+/* ============================================================================
+ * cow_box: one value of a user cow_type (a generic Cow<T>)
+ * ========================================================================== */
+/* Creates a box holding a copy of *value. */
+COW_API cow_status cow_box_new(cow_box **out, const cow_type *type, const void *value,
+                               const cow_options *options) COW_NOEXCEPT;
+COW_API cow_box *cow_box_clone(const cow_box *box) COW_NOEXCEPT;
+COW_API void cow_box_release(cow_box *box) COW_NOEXCEPT;
+/* The value (borrowed); NULL for NULL or an invalid handle. */
+COW_API const void *cow_box_get(const cow_box *box) COW_NOEXCEPT;
+COW_API const cow_type *cow_box_type(const cow_box *box) COW_NOEXCEPT;
+/* Makes *slot unique and gives the writable value. */
+COW_API cow_status cow_box_make_mut(cow_box **slot, void **out_value) COW_NOEXCEPT;
+/* Calls fn(ctx, value) on a unique value. If fn returns a failure status it
+ * is returned as is; a copy made for this update is then discarded and the
+ * slot left unchanged. When the box was already unique fn edits in place,
+ * so whatever fn changed before failing stays changed. */
+typedef cow_status (*cow_update_fn)(void *ctx, void *value);
+COW_API cow_status cow_box_update(cow_box **slot, cow_update_fn fn, void *ctx) COW_NOEXCEPT;
+/* Moves the value into out_value (elem_size bytes of caller memory; the
+ * caller owns it) and consumes *slot. No copy when unique. */
+COW_API cow_status cow_box_into(cow_box **slot, void *out_value) COW_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,50 @@
+# Shared helpers for tools/dev and its stages (sourced, not run).
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+
+# Installs the Debian packages that are missing (apt-get; sudo when not root).
+ensure_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "== installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+BASE_PACKAGES=(meson ninja-build g++ pkg-config python3 libfmt-dev doctest-dev binutils)
+
+# meson setup (or reconfigure) a build directory with extra options.
+configure() {
+    local dir="$1"; shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson configure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$ROOT" --wrap-mode=nodownload "$@" >/dev/null
+    fi
+}
+
+# Runs a named stage and prints how long it took.
+STAGE_TIMES=()
+run_stage() {
+    local name="$1"; shift
+    local start=$SECONDS
+    echo "== stage: $name"
+    if "$@"; then
+        STAGE_TIMES+=("$name: $((SECONDS - start)) s ok")
+    else
+        STAGE_TIMES+=("$name: $((SECONDS - start)) s FAILED")
+        print_stage_times
+        echo "== FAILED: $name"
+        exit 1
+    fi
+}
+print_stage_times() {
+    echo "== stage times"
+    for t in "${STAGE_TIMES[@]}"; do echo "   $t"; done
+}
