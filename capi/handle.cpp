@@ -112,8 +112,8 @@ COW_API cow_status cow_set_allocator(const cow_allocator *allocator) noexcept {
 
 COW_API void cow_owned_free(cow_owned *owned) noexcept {
     if (!owned) return;
-    if (owned->data) mem_free(owned->data, owned->alloc_size);
-    *owned = cow_owned{nullptr, 0, 0};
+    if (owned->data) mem_free(static_cast<char *>(owned->data) - owned->offset, owned->alloc_size);
+    *owned = cow_owned{nullptr, 0, 0, 0};
 }
 
 }  // extern "C"

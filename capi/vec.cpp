@@ -1,1 +1,211 @@
-// placeholder: being written
+// cow_vec: argument checking and translation to the vector core.
+#include "../src/vec.hpp"
+
+#include "api.hpp"
+
+using namespace cow::detail;
+using cow::capi::handle_status;
+
+namespace {
+constexpr cow_kind_t K = COW_KIND_VEC;
+
+vec_rep *vec_of(const void *h) noexcept {
+    rep *r = rep_of(h, K);
+    return r ? as_vec(r) : nullptr;
+}
+
+cow_vec *handle(vec_rep *v) noexcept { return reinterpret_cast<cow_vec *>(v); }
+
+// Runs edit(vec_rep **) on a copy of the slot's pointer and stores the
+// result back only on success.
+template <class Edit>
+cow_status edit_vec(cow_vec **slot, Edit edit) noexcept {
+    if (!slot) return COW_EINVAL;
+    cow_status s = handle_status(*slot, K);
+    if (s != COW_OK) return s;
+    vec_rep *v = vec_of(*slot);
+    s = edit(&v);
+    if (s == COW_OK) *slot = handle(v);
+    return s;
+}
+
+cow_status make_unique(vec_rep **v) noexcept {
+    rep *r = *v;
+    cow_status s = rep_make_unique(&r);
+    if (s == COW_OK) *v = as_vec(r);
+    return s;
+}
+
+cow_status create(cow_vec **out, const cow_type *type, const void *elems, size_t count,
+                  size_t capacity, const cow_options *options) noexcept {
+    if (!out || (!elems && count)) return COW_EINVAL;
+    cow_status s = value_type_check(type);
+    if (s != COW_OK) return s;
+    vec_rep *v;
+    s = vec_new(&v, type, elems, count, capacity, options);
+    if (s == COW_OK) *out = handle(v);
+    return s;
+}
+}  // namespace
+
+extern "C" {
+
+COW_API cow_status cow_vec_new(cow_vec **out, const cow_type *type,
+                               const cow_options *options) noexcept {
+    return create(out, type, nullptr, 0, 0, options);
+}
+
+COW_API cow_status cow_vec_with_capacity(cow_vec **out, const cow_type *type, size_t capacity,
+                                         const cow_options *options) noexcept {
+    return create(out, type, nullptr, 0, capacity, options);
+}
+
+COW_API cow_status cow_vec_from_array(cow_vec **out, const cow_type *type, const void *elems,
+                                      size_t count, const cow_options *options) noexcept {
+    return create(out, type, elems, count, 0, options);
+}
+
+COW_API cow_vec *cow_vec_clone(const cow_vec *vec) noexcept {
+    rep *r = rep_of(vec, K);
+    return r ? reinterpret_cast<cow_vec *>(rep_clone(r)) : nullptr;
+}
+
+COW_API void cow_vec_release(cow_vec *vec) noexcept {
+    if (rep *r = rep_of(vec, K)) rep_release(r);
+}
+
+COW_API size_t cow_vec_len(const cow_vec *vec) noexcept {
+    vec_rep *v = vec_of(vec);
+    return v ? v->len : 0;
+}
+
+COW_API const cow_type *cow_vec_type(const cow_vec *vec) noexcept {
+    vec_rep *v = vec_of(vec);
+    return v ? v->type : nullptr;
+}
+
+COW_API const void *cow_vec_get(const cow_vec *vec, size_t index) noexcept {
+    vec_rep *v = vec_of(vec);
+    if (!v || index >= v->len) return nullptr;
+    return vec_at(v, index);
+}
+
+COW_API cow_status cow_vec_get_mut(cow_vec **slot, size_t index, void **out_elem) noexcept {
+    if (!out_elem) return COW_EINVAL;
+    return edit_vec(slot, [&](vec_rep **v) {
+        if (index >= (*v)->len) return COW_ERANGE;
+        cow_status s = make_unique(v);
+        if (s == COW_OK) *out_elem = vec_at(*v, index);
+        return s;
+    });
+}
+
+COW_API cow_status cow_vec_set(cow_vec **slot, size_t index, const void *elem,
+                               void *out_old) noexcept {
+    if (!elem) return COW_EINVAL;
+    return edit_vec(slot, [&](vec_rep **v) {
+        if (index >= (*v)->len) return COW_ERANGE;
+        return vec_set(v, index, elem, out_old);
+    });
+}
+
+COW_API cow_status cow_vec_push(cow_vec **slot, const void *elem) noexcept {
+    if (!elem) return COW_EINVAL;
+    return edit_vec(slot, [&](vec_rep **v) { return vec_insert(v, (*v)->len, elem, 1); });
+}
+
+COW_API cow_status cow_vec_pop(cow_vec **slot, void *out_elem) noexcept {
+    return edit_vec(slot, [&](vec_rep **v) {
+        if ((*v)->len == 0) return COW_ERANGE;
+        return vec_remove(v, (*v)->len - 1, 1, out_elem);
+    });
+}
+
+COW_API cow_status cow_vec_insert(cow_vec **slot, size_t index, const void *elem) noexcept {
+    if (!elem) return COW_EINVAL;
+    return edit_vec(slot, [&](vec_rep **v) {
+        if (index > (*v)->len) return COW_ERANGE;
+        return vec_insert(v, index, elem, 1);
+    });
+}
+
+COW_API cow_status cow_vec_erase(cow_vec **slot, size_t index, void *out_elem) noexcept {
+    return edit_vec(slot, [&](vec_rep **v) {
+        if (index >= (*v)->len) return COW_ERANGE;
+        return vec_remove(v, index, 1, out_elem);
+    });
+}
+
+COW_API cow_status cow_vec_extend(cow_vec **slot, const void *elems, size_t count) noexcept {
+    if (!elems && count) return COW_EINVAL;
+    return edit_vec(slot, [&](vec_rep **v) { return vec_insert(v, (*v)->len, elems, count); });
+}
+
+COW_API cow_status cow_vec_reserve(cow_vec **slot, size_t additional) noexcept {
+    return edit_vec(slot, [&](vec_rep **v) { return vec_reserve(v, additional); });
+}
+
+COW_API cow_status cow_vec_clear(cow_vec **slot) noexcept {
+    return edit_vec(slot, [&](vec_rep **v) { return vec_remove(v, 0, (*v)->len, nullptr); });
+}
+
+COW_API cow_status cow_vec_truncate(cow_vec **slot, size_t new_len) noexcept {
+    return edit_vec(slot, [&](vec_rep **v) {
+        std::size_t len = (*v)->len;
+        if (new_len > len) return COW_ERANGE;
+        return vec_remove(v, new_len, len - new_len, nullptr);
+    });
+}
+
+COW_API cow_status cow_vec_data(const cow_vec *vec, const void **out_data) noexcept {
+    cow_status s = handle_status(vec, K);
+    if (s != COW_OK) return s;
+    if (!out_data) return COW_EINVAL;
+    vec_rep *v = vec_of(vec);
+    if (!vec_is_flat(v)) return COW_ENOTCONTIGUOUS;
+    *out_data = v->store.data;
+    return COW_OK;
+}
+
+COW_API cow_status cow_vec_make_mut(cow_vec **slot, void **out_data) noexcept {
+    return edit_vec(slot, [&](vec_rep **v) {
+        // A tree representation would be flattened here (O(n)).
+        cow_status s = make_unique(v);
+        if (s == COW_OK && out_data) *out_data = (*v)->store.data;
+        return s;
+    });
+}
+
+COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *vec) noexcept {
+    cow_status s = handle_status(vec, K);
+    if (s != COW_OK) return s;
+    if (!cursor) return COW_EINVAL;
+    *cursor = cow_vec_cursor{};
+    cursor->size = sizeof(cow_vec_cursor);
+    cursor->vec = vec;
+    cursor->next = 0;
+    return COW_OK;
+}
+
+COW_API bool cow_vec_next_span(cow_vec_cursor *cursor, const void **out_data,
+                               size_t *out_count) noexcept {
+    if (!cursor || !out_data || !out_count || cursor->size < sizeof(cow_vec_cursor)) return false;
+    vec_rep *v = vec_of(cursor->vec);
+    if (!v || cursor->next >= v->len) return false;
+    // A flat vector is one span; a tree would walk cursor->path leaf by leaf.
+    if (!vec_is_flat(v)) return false;
+    *out_data = vec_at(v, cursor->next);
+    *out_count = v->len - cursor->next;
+    cursor->next = v->len;
+    return true;
+}
+
+COW_API cow_status cow_vec_into(cow_vec **slot, cow_owned *out) noexcept {
+    if (!out) return COW_EINVAL;
+    cow_owned result{};
+    cow_status s = edit_vec(slot, [&](vec_rep **v) { return vec_into(v, &result); });
+    if (s == COW_OK) *out = result;
+    return s;
+}
+
+}  // extern "C"

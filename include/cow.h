@@ -162,9 +162,10 @@ COW_API cow_status cow_set_allocator(const cow_allocator *allocator) COW_NOEXCEP
 /* Memory handed to the caller (by the *_into calls). Free it with
  * cow_owned_free(), never with free(): it comes from libcow's allocator. */
 typedef struct cow_owned {
-    void *data;        /* never NULL after a successful *_into */
+    void *data;        /* never NULL after a successful *_into; aligned for the elements */
     size_t len;        /* bytes (buf, str) or elements (vec) */
     size_t alloc_size; /* bytes in the block; needed to free it */
+    size_t offset;     /* bytes from the block's start to data (alignment padding) */
 } cow_owned;
 
 /* Frees owned->data (if not NULL) and zeroes *owned. NULL does nothing. */

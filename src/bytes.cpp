@@ -244,6 +244,7 @@ cow_status bytes_into(bytes_rep **slot, cow_owned *out) noexcept {
         out->data = b->data;
         out->len = b->len;
         out->alloc_size = b->cap;
+        out->offset = 0;
         b->cap = 0;
         b->data = empty_storage;
         *slot = nullptr;
@@ -258,6 +259,7 @@ cow_status bytes_into(bytes_rep **slot, cow_owned *out) noexcept {
     out->data = data;
     out->len = b->len;
     out->alloc_size = size;
+    out->offset = 0;
     *slot = nullptr;
     rep_release(b);
     return COW_OK;

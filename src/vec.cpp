@@ -1,1 +1,408 @@
-// placeholder: being written
+#include "vec.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+#include "alloc.hpp"
+#include "type.hpp"
+
+namespace cow::detail {
+namespace {
+
+// What an empty vector points at: never written (its capacity is 0).
+alignas(COW_MAX_ALIGN) unsigned char empty_area[COW_MAX_ALIGN];
+
+// Extra bytes to reach elem_align inside a block: mem_alloc gives malloc
+// alignment, enough for anything up to max_align_t.
+std::size_t align_pad(const cow_type *t) noexcept {
+    return t->elem_align > alignof(std::max_align_t) ? t->elem_align - 1 : 0;
+}
+
+// The most elements a block can hold.
+std::size_t max_elems(const cow_type *t) noexcept {
+    return (max_alloc - align_pad(t)) / t->elem_size;
+}
+
+unsigned char *align_up(void *p, std::size_t align) noexcept {
+    auto bits = reinterpret_cast<std::uintptr_t>(p);
+    bits = (bits + align - 1) & ~static_cast<std::uintptr_t>(align - 1);
+    return reinterpret_cast<unsigned char *>(bits);
+}
+
+bool inside(const void *p, const void *lo, const void *hi) noexcept {
+    auto x = reinterpret_cast<std::uintptr_t>(p);
+    return x >= reinterpret_cast<std::uintptr_t>(lo) && x < reinterpret_cast<std::uintptr_t>(hi);
+}
+
+vec_storage no_storage() noexcept { return vec_storage{empty_area, 0, nullptr, 0}; }
+
+cow_status storage_alloc(const cow_type *t, std::size_t cap, vec_storage &out) noexcept {
+    if (cap == 0) {
+        out = no_storage();
+        return COW_OK;
+    }
+    if (cap > max_elems(t)) return COW_EOVERFLOW;
+    std::size_t size = cap * t->elem_size + align_pad(t);
+    void *block = mem_alloc(size);
+    if (!block) return COW_ENOMEM;
+    out = vec_storage{align_up(block, t->elem_align), cap, block, size};
+    return COW_OK;
+}
+
+void storage_free(vec_storage &s) noexcept {
+    if (s.block) mem_free(s.block, s.block_size);
+    s = no_storage();
+}
+
+// Geometric growth: at least doubles, at least 4 elements, never beyond
+// what a block can hold (need <= limit is checked by the caller).
+std::size_t grown(std::size_t cap, std::size_t need, std::size_t limit) noexcept {
+    std::size_t c = cap > limit / 2 ? limit : cap * 2;
+    if (c < 4) c = 4 < limit ? 4 : limit;
+    return need > c ? need : c;
+}
+
+// A header with storage for `cap` elements, not yet initialised as a rep.
+cow_status alloc_vec(const cow_type *t, std::size_t cap, vec_rep **out) noexcept {
+    vec_storage store;
+    cow_status s = storage_alloc(t, cap, store);
+    if (s != COW_OK) return s;
+    void *mem = mem_alloc(sizeof(vec_rep));
+    if (!mem) {
+        storage_free(store);
+        return COW_ENOMEM;
+    }
+    auto *v = new (mem) vec_rep();
+    v->type = t;
+    v->len = 0;
+    v->store = store;
+    *out = v;
+    return COW_OK;
+}
+
+// Frees a vector's memory after its elements were dropped or moved out.
+void free_vec(vec_rep *v) noexcept {
+    storage_free(v->store);
+    v->~vec_rep();
+    mem_free(v, sizeof(vec_rep));
+}
+
+// Drops the elements, then frees (for a copy that was never published).
+void discard_vec(vec_rep *v) noexcept {
+    type_drop_n(v->type, v->store.data, v->len);
+    free_vec(v);
+}
+
+void last_handle_released(rep *r) noexcept {
+    vec_rep *v = as_vec(r);
+    type_drop_n(v->type, v->store.data, v->len);
+    rep_retire(v);
+    free_vec(v);
+}
+
+// A private copy laid out as src[0..at) ++ copies of fill[0..count) ++
+// src[at + skip..len), with room for `cap` (>= its length) elements. Not
+// yet initialised as a rep; src is untouched whatever happens.
+cow_status copy_edited(const vec_rep *src, std::size_t at, std::size_t skip, const void *fill,
+                       std::size_t count, std::size_t cap, vec_rep **out) noexcept {
+    const cow_type *t = src->type;
+    std::size_t es = t->elem_size;
+    std::size_t tail = src->len - at - skip;
+    vec_rep *c;
+    cow_status s = alloc_vec(t, cap, &c);
+    if (s != COW_OK) return s;
+    unsigned char *d = c->store.data;
+    s = type_copy_n(t, d, src->store.data, at);
+    if (s == COW_OK) {
+        c->len = at;
+        s = type_copy_n(t, d + at * es, fill, count);
+    }
+    if (s == COW_OK) {
+        c->len = at + count;
+        s = type_copy_n(t, d + (at + count) * es, vec_at(src, at + skip), tail);
+    }
+    if (s != COW_OK) {
+        discard_vec(c);  // drops exactly the c->len elements copied so far
+        return s;
+    }
+    c->len = at + count + tail;
+    *out = c;
+    return COW_OK;
+}
+
+cow_status copy(const rep *r, rep **out) noexcept {
+    auto *v = static_cast<const vec_rep *>(r);
+    vec_rep *c;
+    cow_status s = copy_edited(v, v->len, 0, nullptr, 0, v->len, &c);
+    if (s == COW_OK) *out = c;
+    return s;
+}
+
+std::size_t value_bytes(const rep *r) noexcept {
+    auto *v = static_cast<const vec_rep *>(r);
+    return v->len * v->type->elem_size;
+}
+
+bool storage_shared(const rep *) noexcept { return false; }
+
+// Publishes copy c in place of the shared *slot: one copy of the elements
+// taken from the original, then the slot's old reference is dropped.
+void replace_shared(vec_rep **slot, vec_rep *c, std::size_t copied_elems) noexcept {
+    vec_rep *old = *slot;
+    rep_init_copy(c, old, copied_elems * old->type->elem_size, false);
+    *slot = c;
+    rep_release(old);
+}
+
+// A scratch value of one element: on the stack when small, else from the
+// allocator (aligned).
+class scratch {
+public:
+    explicit scratch(const cow_type *t) noexcept {
+        if (t->elem_size <= sizeof(small_)) {
+            ptr_ = small_;
+            return;
+        }
+        size_ = t->elem_size + (t->elem_align - 1);
+        heap_ = mem_alloc(size_);
+        if (heap_) ptr_ = align_up(heap_, t->elem_align);
+    }
+    ~scratch() {
+        if (heap_) mem_free(heap_, size_);
+    }
+    scratch(const scratch &) = delete;
+    scratch &operator=(const scratch &) = delete;
+    unsigned char *get() const noexcept { return ptr_; }  // nullptr: out of memory
+
+private:
+    alignas(COW_MAX_ALIGN) unsigned char small_[256];
+    unsigned char *ptr_ = nullptr;
+    void *heap_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+// Unique vector, room available, at < len: shift the tail up, then copy
+// the new elements into the gap, element by element because a source may
+// lie in the shifted tail.
+cow_status insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::size_t count) noexcept {
+    const cow_type *t = v->type;
+    std::size_t es = t->elem_size;
+    unsigned char *gap = vec_at(v, at);
+    unsigned char *tail_end = vec_at(v, v->len);
+    std::memmove(gap + count * es, gap, tail_end - gap);
+    auto *src = static_cast<const unsigned char *>(elems);
+    for (std::size_t i = 0; i < count; ++i) {
+        const unsigned char *from = src + i * es;
+        if (inside(from, gap, tail_end)) from += count * es;  // it moved
+        cow_status s = type_copy(t, gap + i * es, from);
+        if (s != COW_OK) {
+            type_drop_n(t, gap, i);
+            std::memmove(gap, gap + count * es, tail_end - gap);
+            return s;
+        }
+    }
+    v->len += count;
+    return COW_OK;
+}
+
+// Unique vector that must grow to hold `need` elements: the new elements
+// are copied into the new block first (while a source inside the old block
+// is still valid), then the old elements are moved over.
+cow_status insert_growing(vec_rep *v, std::size_t at, const void *elems, std::size_t count,
+                          std::size_t need) noexcept {
+    const cow_type *t = v->type;
+    std::size_t es = t->elem_size;
+    vec_storage fresh;
+    cow_status s = storage_alloc(t, grown(v->store.cap, need, max_elems(t)), fresh);
+    if (s != COW_OK) return s;
+    s = type_copy_n(t, fresh.data + at * es, elems, count);
+    if (s != COW_OK) {
+        storage_free(fresh);
+        return s;
+    }
+    if (at) std::memcpy(fresh.data, v->store.data, at * es);
+    if (v->len > at) std::memcpy(fresh.data + (at + count) * es, vec_at(v, at), (v->len - at) * es);
+    storage_free(v->store);
+    v->store = fresh;
+    v->len += count;
+    return COW_OK;
+}
+
+}  // namespace
+
+const rep_ops vec_ops = {last_handle_released, copy, value_bytes, storage_shared};
+
+cow_status value_type_check(const cow_type *t) noexcept {
+    cow_status s = type_check(t);
+    if (s != COW_OK) return s;
+    return type_is_varlen(t) ? COW_EINVAL : COW_OK;
+}
+
+cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
+                   std::size_t capacity, const cow_options *options) noexcept {
+    std::size_t cap = capacity > count ? capacity : count;
+    if (cap > max_elems(t)) return COW_EOVERFLOW;
+    rep_seed seed;
+    cow_status s = seed_from_options(options, seed);
+    if (s != COW_OK) return s;
+    vec_rep *v;
+    s = alloc_vec(t, cap, &v);
+    if (s == COW_OK) {
+        s = type_copy_n(t, v->store.data, elems, count);
+        if (s != COW_OK) free_vec(v);
+    }
+    if (s != COW_OK) {
+        seed_discard(seed);
+        return s;
+    }
+    v->len = count;
+    rep_init_new(v, COW_KIND_VEC, &vec_ops, seed);
+    *out = v;
+    return COW_OK;
+}
+
+cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::size_t count) noexcept {
+    vec_rep *v = *slot;
+    std::size_t new_len;
+    if (!add_size(v->len, count, new_len)) return COW_EOVERFLOW;
+    // What fits the current block cannot overflow (the division is skipped
+    // on the hot path of pushes within capacity).
+    if (new_len > v->store.cap && new_len > max_elems(v->type)) return COW_EOVERFLOW;
+    if (count == 0) return COW_OK;
+    if (rep_is_shared(v)) {
+        // One allocation of the final size; elems stay valid (we hold v).
+        vec_rep *c;
+        cow_status s = copy_edited(v, at, 0, elems, count, new_len, &c);
+        if (s != COW_OK) return s;
+        replace_shared(slot, c, v->len);
+        return COW_OK;
+    }
+    if (new_len > v->store.cap) return insert_growing(v, at, elems, count, new_len);
+    if (at == v->len) {
+        // Appending: the free room cannot overlap a valid source.
+        cow_status s = type_copy_n(v->type, vec_at(v, at), elems, count);
+        if (s == COW_OK) v->len = new_len;
+        return s;
+    }
+    return insert_in_place(v, at, elems, count);
+}
+
+cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept {
+    vec_rep *v = *slot;
+    if (count == 0) return COW_OK;
+    const cow_type *t = v->type;
+    std::size_t es = t->elem_size;
+    if (rep_is_shared(v)) {
+        std::size_t new_len = v->len - count;
+        vec_rep *c;
+        cow_status s = copy_edited(v, at, count, nullptr, 0, new_len, &c);
+        if (s != COW_OK) return s;
+        // The removed values stay in the shared original: hand out copies.
+        if (out) {
+            s = type_copy_n(t, out, vec_at(v, at), count);
+            if (s != COW_OK) {
+                discard_vec(c);
+                return s;
+            }
+        }
+        replace_shared(slot, c, new_len);
+        return COW_OK;
+    }
+    unsigned char *first = vec_at(v, at);
+    if (out)
+        std::memcpy(out, first, count * es);
+    else
+        type_drop_n(t, first, count);
+    std::size_t tail = v->len - at - count;
+    if (tail) std::memmove(first, first + count * es, tail * es);
+    v->len -= count;
+    return COW_OK;
+}
+
+cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem, void *out_old) noexcept {
+    vec_rep *v = *slot;
+    const cow_type *t = v->type;
+    if (rep_is_shared(v)) {
+        vec_rep *c;
+        cow_status s = copy_edited(v, index, 1, elem, 1, v->len, &c);
+        if (s != COW_OK) return s;
+        if (out_old) {
+            s = type_copy(t, out_old, vec_at(v, index));
+            if (s != COW_OK) {
+                discard_vec(c);
+                return s;
+            }
+        }
+        replace_shared(slot, c, v->len - 1);
+        return COW_OK;
+    }
+    // The new value is copied before the old one is touched: the copy may
+    // fail, and elem may be the very element being replaced.
+    scratch tmp(t);
+    if (!tmp.get()) return COW_ENOMEM;
+    cow_status s = type_copy(t, tmp.get(), elem);
+    if (s != COW_OK) return s;
+    unsigned char *at = vec_at(v, index);
+    if (out_old)
+        std::memcpy(out_old, at, t->elem_size);
+    else
+        type_drop(t, at);
+    std::memcpy(at, tmp.get(), t->elem_size);
+    return COW_OK;
+}
+
+cow_status vec_reserve(vec_rep **slot, std::size_t additional) noexcept {
+    vec_rep *v = *slot;
+    std::size_t need;
+    if (!add_size(v->len, additional, need) || need > max_elems(v->type)) return COW_EOVERFLOW;
+    if (rep_is_shared(v)) {
+        vec_rep *c;
+        cow_status s = copy_edited(v, v->len, 0, nullptr, 0, need, &c);
+        if (s != COW_OK) return s;
+        replace_shared(slot, c, v->len);
+        return COW_OK;
+    }
+    if (need <= v->store.cap) return COW_OK;
+    return insert_growing(v, v->len, nullptr, 0, need);
+}
+
+cow_status vec_into(vec_rep **slot, cow_owned *out) noexcept {
+    vec_rep *v = *slot;
+    const cow_type *t = v->type;
+    bool unique = !rep_is_shared(v);
+    auto handed_over = [](const vec_storage &st, std::size_t len) {
+        auto offset = static_cast<std::size_t>(st.data - static_cast<unsigned char *>(st.block));
+        return cow_owned{st.data, len, st.block_size, offset};
+    };
+    if (unique && v->store.block) {
+        // Hand over the block itself: no copy, no allocation.
+        *out = handed_over(v->store, v->len);
+        v->store = no_storage();
+        v->len = 0;
+        *slot = nullptr;
+        rep_release(v);
+        return COW_OK;
+    }
+    // A new aligned block (at least one element, so data is never NULL);
+    // cow_owned.offset lets cow_owned_free find the block's start.
+    vec_storage fresh;
+    cow_status s = storage_alloc(t, v->len ? v->len : 1, fresh);
+    if (s != COW_OK) return s;
+    if (unique) {
+        if (v->len) std::memcpy(fresh.data, v->store.data, v->len * t->elem_size);  // moved
+    } else {
+        s = type_copy_n(t, fresh.data, v->store.data, v->len);
+        if (s != COW_OK) {
+            storage_free(fresh);
+            return s;
+        }
+    }
+    *out = handed_over(fresh, v->len);
+    if (unique) v->len = 0;  // the elements now belong to the caller
+    *slot = nullptr;
+    rep_release(v);
+    return COW_OK;
+}
+
+}  // namespace cow::detail
