@@ -1,1 +1,657 @@
-#include <doctest/doctest.h>
+// cow.hpp: the C++ value types are thin RAII wrappers over the C API. These
+// tests show the C API is complete enough to wrap: copies share, writes copy,
+// moves leave counts alone, failures become exceptions and change nothing.
+#include <cstring>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "cow.hpp"
+#include "support.hpp"
+
+namespace {
+
+// Makes the next allocation attempt (malloc or realloc) fail, and every
+// one after it when `all_after`.
+void fail_next(test::allocator_scope &scope, bool all_after = false) {
+    scope.counter.fail_at = scope.counter.calls + 1;
+    scope.counter.fail_all_after = all_after;
+}
+void stop_failing(test::allocator_scope &scope) { scope.counter.fail_at = 0; }
+
+// The libcow status carried by a system_error thrown by f (0 if none).
+template <class F>
+cow_status status_thrown(F &&f) {
+    try {
+        f();
+    } catch (const std::system_error &e) {
+        CHECK(e.code().category() == cow::error_category());
+        return static_cast<cow_status>(e.code().value());
+    }
+    return COW_OK;
+}
+
+cow_options eager() {
+    cow_options o COW_OPTIONS_INIT;
+    o.strategy = COW_STRATEGY_EAGER;
+    return o;
+}
+
+}  // namespace
+
+// The wrappers are value types with the expected special members.
+static_assert(std::is_nothrow_move_constructible_v<cow::string>);
+static_assert(std::is_nothrow_move_assignable_v<cow::string>);
+static_assert(std::is_copy_constructible_v<cow::buffer>);
+static_assert(sizeof(cow::string) == sizeof(void *), "one handle, nothing else");
+static_assert(!std::is_convertible_v<const char *, cow::string>, "allocating is explicit");
+
+TEST_SUITE("cpp_api: errors") {
+    TEST_CASE("the error category names libcow statuses with cow_strerror") {
+        const std::error_category &cat = cow::error_category();
+        CHECK(std::string(cat.name()) == "libcow");
+        for (cow_status s = COW_EINVAL; s <= COW_ECALLBACK; ++s)
+            CHECK(cat.message(s) == cow_strerror(s));
+        std::error_code ec = cow::make_error_code(COW_EUTF8);
+        CHECK(ec.value() == COW_EUTF8);
+        CHECK(&ec.category() == &cat);
+        CHECK(ec.message() == cow_strerror(COW_EUTF8));
+    }
+
+    TEST_CASE("invalid UTF-8 throws system_error COW_EUTF8 and changes nothing") {
+        test::leak_check lc;
+        CHECK(status_thrown([] { cow::string bad(std::string_view("\xc0\xaf", 2)); }) ==
+              COW_EUTF8);
+        cow::string s("abc");
+        cow::string copy = s;
+        CHECK(status_thrown([&] { s.append(std::string_view("\xed\xa0\x80", 3)); }) ==
+              COW_EUTF8);
+        CHECK(s == "abc");
+        CHECK(s.same_as(copy));  // no copy was made for the failed write
+        CHECK(s.use_count() == 2);
+        CHECK(status_thrown([&] { s.insert(1, std::string_view("\xff", 1)); }) == COW_EUTF8);
+        CHECK(s == "abc");
+    }
+
+    TEST_CASE("ranges and character boundaries map to their statuses") {
+        test::leak_check lc;
+        cow::string s("h\xc3\xa9llo");  // "héllo": é is 2 bytes
+        CHECK(status_thrown([&] { s.erase(2, 1); }) == COW_EINVAL);  // inside é
+        CHECK(status_thrown([&] { s.erase(4, 10); }) == COW_ERANGE);
+        CHECK(status_thrown([&] { s.truncate(99); }) == COW_ERANGE);
+        CHECK(status_thrown([&] { (void)s.substr(7, 1); }) == COW_ERANGE);
+        CHECK(s.view() == "h\xc3\xa9llo");
+        cow::buffer b("abc");
+        CHECK(status_thrown([&] { b.erase(2, 2); }) == COW_ERANGE);
+        CHECK(status_thrown([&] { b.insert(4, "x", 1); }) == COW_ERANGE);
+        CHECK(b.view() == "abc");
+        // The message says what failed.
+        try {
+            s.truncate(99);
+            FAIL("no exception");
+        } catch (const std::system_error &e) {
+            CHECK(std::string(e.what()).find("cow_str_truncate") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("a failing allocator throws bad_alloc and leaves the value unchanged") {
+        test::leak_check lc;
+        test::allocator_scope scope;
+        cow::string s("shared text");
+        cow::string t = s;
+        fail_next(scope);
+        CHECK_THROWS_AS(t.append(" and more"), std::bad_alloc);
+        CHECK(t == "shared text");
+        CHECK(t.same_as(s));
+        CHECK(t.use_count() == 2);
+        // The same write succeeds once memory is back, copying then.
+        stop_failing(scope);
+        t.append(" and more");
+        CHECK(t == "shared text and more");
+        CHECK(s == "shared text");
+        CHECK_FALSE(t.same_as(s));
+
+        cow::buffer b("bytes");
+        cow::buffer c = b;
+        fail_next(scope, true);
+        CHECK_THROWS_AS(c.make_mut(), std::bad_alloc);
+        CHECK_THROWS_AS(c.append("!", 1), std::bad_alloc);
+        CHECK_THROWS_AS(static_cast<void>(cow::string("new")), std::bad_alloc);
+        stop_failing(scope);
+        CHECK(c.same_as(b));
+        CHECK(c.view() == "bytes");
+    }
+
+    TEST_CASE("an eager value's copy constructor allocates: bad_alloc, source unchanged") {
+        test::leak_check lc;
+        test::allocator_scope scope;
+        cow_options o = eager();
+        cow::string e("eager", &o);
+        fail_next(scope);
+        CHECK_THROWS_AS(static_cast<void>(cow::string(e)), std::bad_alloc);
+        cow::string target("target");
+        fail_next(scope);
+        CHECK_THROWS_AS(target = e, std::bad_alloc);
+        stop_failing(scope);
+        CHECK(target == "target");  // a failed copy assignment keeps the old value
+        CHECK(e == "eager");
+        CHECK(e.use_count() == 1);
+        cow::string copy = e;  // eager: a private copy at once
+        CHECK_FALSE(copy.same_as(e));
+        CHECK(copy == "eager");
+    }
+}
+
+TEST_SUITE("cpp_api: string and buffer") {
+    TEST_CASE("string: copy shares, a write copies, the other copy is unchanged") {
+        test::leak_check lc;
+        test::allocator_scope scope;
+        cow::string a("hello");
+        long before = scope.counter.total();
+        cow::string b = a;
+        CHECK(scope.counter.total() == before);  // O(1): no allocation
+        CHECK(a.use_count() == 2);
+        CHECK(b.same_as(a));
+        CHECK(a.is_shared());
+        CHECK(b.data() == a.data());
+
+        b += ", world";
+        CHECK(a == "hello");
+        CHECK(b == "hello, world");
+        CHECK(a.use_count() == 1);
+        CHECK(b.use_count() == 1);
+        CHECK_FALSE(a.is_shared());
+
+        // A unique value is written in place.
+        const char *p = b.data();
+        b.truncate(5);
+        b.append("!");
+        CHECK(b.data() == p);
+        CHECK(b.view() == "hello!");
+        CHECK(b.stats().copies == 1);
+    }
+
+    TEST_CASE("string: moves steal the handle and leave counts alone") {
+        test::leak_check lc;
+        cow::string a("moving");
+        cow::string b = a;
+        CHECK(a.use_count() == 2);
+        cow::string c = std::move(b);
+        CHECK(a.use_count() == 2);
+        CHECK(c.same_as(a));
+        CHECK(b.use_count() == 0);  // NOLINT: moved-from reads as empty
+        CHECK(b.empty());
+        CHECK(b.view().empty());
+        cow::string d("other");
+        d = std::move(c);
+        CHECK(a.use_count() == 2);
+        CHECK(d == "moving");
+        // A moved-from value becomes a fresh value on its first write.
+        b.append("reborn");
+        CHECK(b == "reborn");
+        CHECK(b.use_count() == 1);
+        CHECK(a.use_count() == 2);
+        // Copy assignment: clone the new value, release the old.
+        b = a;
+        CHECK(a.use_count() == 3);
+        cow::string &alias = b;
+        b = alias;  // self-assignment keeps the value
+        CHECK(a.use_count() == 3);
+        std::swap(b, d);  // three noexcept moves
+        CHECK(a.use_count() == 3);
+    }
+
+    TEST_CASE("string: reads, find, substr, c_str, comparisons") {
+        test::leak_check lc;
+        cow::string s("copy on write");
+        CHECK(s.size() == 13);
+        CHECK(s.char_count() == 13);
+        CHECK(s.find("on") == 5);
+        CHECK(s.find("xyz") == cow::string::npos);
+        cow::string sub = s.substr(5, 2);
+        CHECK(sub == "on");
+        CHECK(sub.is_shared());  // a substring views its parent's storage
+        CHECK(std::strcmp(sub.c_str(), "on") == 0);
+        CHECK(s == "copy on write");
+        CHECK(cow::string("abc") < cow::string("abd"));
+        CHECK(cow::string("abc") != cow::string("abd"));
+        CHECK(s.hash() == cow::string("copy on write").hash());
+        CHECK(s.str() == "copy on write");
+        std::string_view v = s;
+        CHECK(v == "copy on write");
+    }
+
+    TEST_CASE("buffer: copy shares, make_mut copies, slices view, moves") {
+        test::leak_check lc;
+        const unsigned char raw[] = {1, 2, 3, 4, 5};
+        cow::buffer a(raw, sizeof raw);
+        cow::buffer b = a;
+        CHECK(a.use_count() == 2);
+        std::uint8_t *w = b.make_mut();
+        w[0] = 9;
+        CHECK(a[0] == 1);
+        CHECK(b[0] == 9);
+        CHECK(a.use_count() == 1);
+        CHECK(b.stats().copies == 1);
+        CHECK(a != b);
+
+        cow::buffer s = a.slice(1, 3);
+        CHECK(s.size() == 3);
+        CHECK(s[0] == 2);
+        CHECK(s.is_shared());
+        s.resize(4, 7);
+        CHECK(s[3] == 7);
+        CHECK(a.size() == 5);
+        CHECK(a[4] == 5);
+
+        cow::buffer m = std::move(b);
+        CHECK(m.use_count() == 1);
+        CHECK(b.use_count() == 0);  // NOLINT: moved-from
+        CHECK(b.data() == nullptr);
+        b.append("xy", 2);
+        CHECK(b.view() == "xy");
+        CHECK(cow::buffer("ab") < cow::buffer("b"));
+        CHECK(cow::buffer("ab") == cow::buffer(std::string_view("ab")));
+#ifdef __cpp_lib_span
+        CHECK(a.bytes().size() == 5);
+        CHECK(a.bytes()[2] == 3);
+#endif
+    }
+
+    TEST_CASE("adopt and detach hand a reference across the C boundary") {
+        test::leak_check lc;
+        cow_str *raw = nullptr;
+        REQUIRE(cow_str_new(&raw, "raw", 3, nullptr) == COW_OK);
+        cow::string s = cow::string::adopt(raw);  // takes the reference
+        CHECK(s.handle() == raw);
+        CHECK(s.use_count() == 1);
+        cow_str *back = s.detach();
+        CHECK(back == raw);
+        CHECK(s.use_count() == 0);
+        cow_buf *b = nullptr;
+        REQUIRE(cow_buf_new(&b, "x", 1, nullptr) == COW_OK);
+        // Adopting a handle of the wrong kind refuses and leaves it to the caller.
+        CHECK(status_thrown([&] { (void)cow::string::adopt(reinterpret_cast<cow_str *>(b)); }) ==
+              COW_ETYPE);
+        cow_release(b);
+        cow_str_release(back);
+    }
+}
+
+TEST_SUITE("cpp_api: statistics") {
+    TEST_CASE("stats and report through the wrapper: 3 clones, 1 copy") {
+        test::leak_check lc;
+        cow::string s("0123456789");
+        cow::string c1 = s, c2 = s, c3 = s;
+        c2.append("!");
+        cow_stats_info st = s.stats();
+        CHECK(st.enabled == 1);
+        CHECK(st.clones == 3);
+        CHECK(st.copies == 1);
+        CHECK(st.live_handles == 4);
+        CHECK(st.live_values == 2);
+        std::string r = s.report();
+        CHECK(r.find("Clones: 3\n") != std::string::npos);
+        CHECK(r.find("Copies: 1\n") != std::string::npos);
+        CHECK(r.find("Copy rate: 33.3%") != std::string::npos);
+        std::string j = s.report(COW_REPORT_JSON);
+        CHECK(j.find("\"clones\":3") != std::string::npos);
+        CHECK(status_thrown([&] { (void)s.report(99); }) == COW_EINVAL);
+        cow::string moved = std::move(c1);
+        CHECK(status_thrown([&] { (void)c1.stats(); }) == COW_EINVAL);  // NOLINT: moved-from
+    }
+}
+
+namespace {
+struct point {
+    std::int32_t x;
+    std::int32_t y;
+    double weight;
+};
+}  // namespace
+
+TEST_SUITE("cpp_api: vector") {
+    TEST_CASE("vector<T> picks the built-in cow_type, or one with T's size and alignment") {
+        CHECK(cow::vector<std::int64_t>::elem_type() == cow_type_i64());
+        CHECK(cow::vector<std::uint8_t>::elem_type() == cow_type_u8());
+        CHECK(cow::vector<std::int16_t>::elem_type() == cow_type_i16());
+        CHECK(cow::vector<std::uint32_t>::elem_type() == cow_type_u32());
+        CHECK(cow::vector<float>::elem_type() == cow_type_f32());
+        CHECK(cow::vector<double>::elem_type() == cow_type_f64());
+        CHECK(cow::vector<const char *>::elem_type() == cow_type_ptr());
+        const cow_type *t = cow::vector<point>::elem_type();
+        CHECK(t->elem_size == sizeof(point));
+        CHECK(t->elem_align == alignof(point));
+        CHECK(t == cow::vector<point>::elem_type());  // one static descriptor
+    }
+
+    TEST_CASE("vector: copy shares, a write copies, the other copy is unchanged") {
+        test::leak_check lc;
+        test::allocator_scope scope;
+        cow::vector<std::int64_t> a{1, 2, 3};
+        long before = scope.counter.total();
+        cow::vector<std::int64_t> b = a;
+        CHECK(scope.counter.total() == before);
+        CHECK(a.use_count() == 2);
+        CHECK(b.same_as(a));
+        b.push_back(4);
+        CHECK(a.to_std() == std::vector<std::int64_t>{1, 2, 3});
+        CHECK(b.to_std() == std::vector<std::int64_t>{1, 2, 3, 4});
+        CHECK(a.use_count() == 1);
+        CHECK(a.stats().copies == 1);
+
+        cow::vector<std::int64_t> c = a;
+        CHECK(c.set(0, 10) == 1);  // returns the old value
+        CHECK(a[0] == 1);
+        CHECK(c[0] == 10);
+        cow::vector<std::int64_t> d = a;
+        d.get_mut(2) = 30;
+        CHECK(a[2] == 3);
+        CHECK(d[2] == 30);
+        cow::vector<std::int64_t> e = a;
+        e.make_mut()[1] = 20;
+        CHECK(a[1] == 2);
+        CHECK(e[1] == 20);
+        CHECK(a.stats().copies == 4);
+        CHECK(a.stats().clones == 4);
+    }
+
+    TEST_CASE("vector: moves leave counts alone; a moved-from vector reads empty") {
+        test::leak_check lc;
+        cow::vector<int> a{1, 2};
+        cow::vector<int> b = a;
+        cow::vector<int> c = std::move(b);
+        CHECK(a.use_count() == 2);
+        CHECK(b.use_count() == 0);  // NOLINT: moved-from
+        CHECK(b.empty());
+        CHECK(b.begin() == b.end());
+        b.push_back(7);
+        CHECK(b.to_std() == std::vector<int>{7});
+        CHECK(a.use_count() == 2);
+        a = std::move(c);  // the same data: count drops by the released handle
+        CHECK(a.use_count() == 1);
+    }
+
+    TEST_CASE("vector: reads, spans, iteration and edits in place when unique") {
+        test::leak_check lc;
+        test::allocator_scope scope;
+        cow::vector<point> v;
+        v.reserve(8);
+        const point *data = v.data();
+        long before = scope.counter.total();
+        for (int i = 0; i < 5; ++i) v.push_back(point{i, -i, i * 0.5});
+        CHECK(scope.counter.total() == before);  // reserved room: no allocation
+        CHECK(v.data() == data);
+        CHECK(v.size() == 5);
+        CHECK(v.front().x == 0);
+        CHECK(v.back().y == -4);
+        int sum = 0;
+        for (const point &p : v) sum += p.x;
+        CHECK(sum == 10);
+        std::size_t spans = 0, total = 0;
+        v.for_each_span([&](const point *p, std::size_t n) {
+            ++spans;
+            total += n;
+            CHECK(p == data);
+        });
+        CHECK(spans == 1);
+        CHECK(total == 5);
+#ifdef __cpp_lib_span
+        CHECK(v.span().size() == 5);
+        CHECK(v.span()[3].x == 3);
+#endif
+        CHECK(v.erase(1).x == 1);
+        v.insert(0, point{9, 9, 9.0});
+        CHECK(v.pop_back().x == 4);
+        CHECK(v.size() == 4);
+        CHECK(v[0].x == 9);
+        v.append({point{5, 5, 5.0}, point{6, 6, 6.0}});
+        v.truncate(3);
+        CHECK(v.size() == 3);
+        CHECK(v.stats().copies == 0);
+        v.clear();
+        CHECK(v.empty());
+    }
+
+    TEST_CASE("vector: range errors and allocation failures throw and change nothing") {
+        test::leak_check lc;
+        test::allocator_scope scope;
+        cow::vector<std::int64_t> a{1, 2, 3};
+        cow::vector<std::int64_t> b = a;
+        CHECK(status_thrown([&] { (void)b.at(3); }) == COW_ERANGE);
+        CHECK(status_thrown([&] { b.set(5, 0); }) == COW_ERANGE);
+        CHECK(status_thrown([&] { b.insert(4, 0); }) == COW_ERANGE);
+        CHECK(status_thrown([&] { b.truncate(9); }) == COW_ERANGE);
+        CHECK(b.same_as(a));  // failed writes made no copy
+        fail_next(scope, true);
+        CHECK_THROWS_AS(b.push_back(4), std::bad_alloc);
+        CHECK_THROWS_AS(b.get_mut(0), std::bad_alloc);
+        stop_failing(scope);
+        CHECK(b.same_as(a));
+        CHECK(b.to_std() == std::vector<std::int64_t>{1, 2, 3});
+        cow::vector<std::int64_t> empty;
+        CHECK(status_thrown([&] { (void)empty.pop_back(); }) == COW_ERANGE);
+    }
+}
+
+TEST_SUITE("cpp_api: map") {
+    TEST_CASE("map<string, u64>: copy shares, insert copies, lookups by string_view") {
+        test::leak_check lc;
+        cow::map<std::string, std::uint64_t> config{
+            {"workers", 4}, {"timeout", 30}, {"max_connections", 1000}};
+        CHECK(config.size() == 3);
+        CHECK(config.at("workers") == 4);
+        CHECK(config.get(std::string_view("timeout")) == std::optional<std::uint64_t>(30));
+        CHECK_FALSE(config.get("missing").has_value());
+        CHECK(config.contains(std::string("max_connections")));
+        CHECK(status_thrown([&] { (void)config.at("missing"); }) == COW_ENOTFOUND);
+
+        cow::map<std::string, std::uint64_t> copy = config;
+        CHECK(config.use_count() == 2);
+        CHECK_FALSE(copy.erase("missing"));  // nothing to remove: no copy
+        CHECK(copy.same_as(config));
+        CHECK_FALSE(copy.insert_or_assign("workers", 8));  // replaced
+        CHECK(copy.insert_or_assign("retries", 3));       // new
+        CHECK(config.at("workers") == 4);
+        CHECK_FALSE(config.contains("retries"));
+        CHECK(copy.at("workers") == 8);
+        CHECK(config.stats().copies == 1);
+
+        CHECK(copy.extract("retries") == std::optional<std::uint64_t>(3));
+        CHECK_FALSE(copy.extract("retries").has_value());
+        CHECK(copy.erase("timeout"));
+        CHECK(copy.size() == 2);
+        copy.edit("workers", [](std::uint64_t &w) { w *= 2; });
+        CHECK(copy.at("workers") == 16);
+
+        std::uint64_t sum = 0;
+        std::size_t key_bytes = 0;
+        for (auto e : config) {
+            sum += e.value;
+            key_bytes += e.key.size();
+        }
+        CHECK(sum == 1034);
+        CHECK(key_bytes == std::string_view("workerstimeoutmax_connections").size());
+        CHECK(status_thrown([&] { copy.insert_or_assign(std::string_view("\xff", 1), 1); }) ==
+              COW_EUTF8);
+        CHECK(status_thrown([&] { copy.edit("missing", [](std::uint64_t &) {}); }) ==
+              COW_ENOTFOUND);
+    }
+
+    TEST_CASE("map<u64, struct>: integer keys and plain values") {
+        test::leak_check lc;
+        cow::map<std::uint64_t, point> m;
+        for (std::uint64_t k = 0; k < 100; ++k)
+            m.insert_or_assign(k, point{int(k), 0, 0.0});
+        cow::map<std::uint64_t, point> old = m;
+        m.edit(7, [](point &p) { p.y = 70; });
+        CHECK(old.at(7).y == 0);
+        CHECK(m.at(7).y == 70);
+        std::uint64_t keys = 0;
+        for (auto e : m) {
+            keys += e.key;
+            CHECK(e.value.x == int(e.key));
+        }
+        CHECK(keys == 4950);
+        m.clear();
+        CHECK(m.empty());
+        CHECK(old.size() == 100);
+    }
+
+    TEST_CASE("map<string, cow::vector>: a nested edit copies one level at a time") {
+        test::leak_check lc;
+        cow::map<std::string, cow::vector<std::int64_t>> m;
+        cow::vector<std::int64_t> evens{0, 2, 4};
+        m.insert_or_assign("evens", evens);
+        CHECK(evens.use_count() == 2);  // the map holds a clone
+        m.insert_or_assign("odds", cow::vector<std::int64_t>{1, 3, 5});
+        evens = cow::vector<std::int64_t>();
+
+        cow::map<std::string, cow::vector<std::int64_t>> old = m;
+        cow::vector<std::int64_t> odds_before = *old.get("odds");
+        CHECK(odds_before.use_count() == 2);  // the map's value and this handle
+        odds_before = cow::vector<std::int64_t>();
+
+        std::size_t len = m.edit("evens", [](cow::vector<std::int64_t> &v) {
+            v.push_back(6);
+            return v.size();
+        });
+        CHECK(len == 4);
+        CHECK(old.stats().copies == 1);                 // one map copy
+        CHECK(old.at("evens").stats().copies == 1);     // one vector copy
+        CHECK(old.at("odds").stats().copies == 0);
+        CHECK(old.at("odds").same_as(m.at("odds")));    // untouched vector shared
+        CHECK_FALSE(old.at("evens").same_as(m.at("evens")));
+        CHECK(old.at("evens").to_std() == std::vector<std::int64_t>{0, 2, 4});
+        CHECK(m.at("evens").to_std() == std::vector<std::int64_t>{0, 2, 4, 6});
+
+        // A second edit on the now unique chain copies nothing.
+        m.edit("evens", [](cow::vector<std::int64_t> &v) { v.push_back(8); });
+        CHECK(old.stats().copies == 1);
+        CHECK(old.at("evens").stats().copies == 1);
+
+        std::size_t total = 0;
+        for (auto e : m) total += e.value.size();
+        CHECK(total == 8);
+        // A value that throws out of edit is put back in place.
+        CHECK_THROWS_AS(m.edit("odds",
+                               [](cow::vector<std::int64_t> &v) {
+                                   v.push_back(7);
+                                   throw std::runtime_error("stop");
+                               }),
+                        std::runtime_error);
+        CHECK(m.at("odds").to_std() == std::vector<std::int64_t>{1, 3, 5, 7});
+        CHECK(old.at("odds").to_std() == std::vector<std::int64_t>{1, 3, 5});
+
+        std::optional<cow::vector<std::int64_t>> taken = m.extract("odds");
+        REQUIRE(taken.has_value());
+        CHECK(taken->use_count() == 1);
+        CHECK(taken->size() == 4);
+        CHECK_FALSE(m.contains("odds"));
+    }
+
+    TEST_CASE("map<int, cow::string>: string values are shared handles") {
+        test::leak_check lc;
+        cow::map<int, cow::string> names;
+        cow::string alice("alice");
+        names.insert_or_assign(1, alice);
+        names.insert_or_assign(2, cow::string("bob"));
+        CHECK(alice.use_count() == 2);
+        cow::string got = names.at(1);
+        CHECK(got.same_as(alice));
+        CHECK(alice.use_count() == 3);
+        names.edit(1, [](cow::string &s) { s.append(" smith"); });
+        CHECK(alice == "alice");
+        CHECK(names.at(1) == "alice smith");
+        CHECK(alice.use_count() == 2);  // alice and got
+        CHECK(names.erase(2));
+        CHECK(names.size() == 1);
+    }
+
+    TEST_CASE("map: a failing allocator throws bad_alloc and changes nothing") {
+        test::leak_check lc;
+        test::allocator_scope scope;
+        cow::map<std::string, std::uint64_t> a{{"k", 1}};
+        cow::map<std::string, std::uint64_t> b = a;
+        fail_next(scope, true);
+        CHECK_THROWS_AS(b.insert_or_assign("k2", 2), std::bad_alloc);
+        CHECK_THROWS_AS(b.erase("k"), std::bad_alloc);
+        stop_failing(scope);
+        CHECK(b.same_as(a));
+        CHECK(b.size() == 1);
+        CHECK(b.at("k") == 1);
+    }
+}
+
+TEST_SUITE("cpp_api: box") {
+    TEST_CASE("box: copy shares, make_mut copies once and then writes in place") {
+        test::leak_check lc;
+        cow::box<point> a(point{1, 2, 3.0});
+        cow::box<point> b = a;
+        CHECK(a.use_count() == 2);
+        CHECK(&*a == &*b);
+        point &p = b.make_mut();
+        p.x = 10;
+        CHECK(a->x == 1);
+        CHECK(b->x == 10);
+        CHECK(&b.make_mut() == &p);  // unique now: the same value
+        CHECK(a.stats().copies == 1);
+        cow::box<point> c = std::move(b);
+        CHECK(c.use_count() == 1);
+        CHECK(status_thrown([&] { (void)b.get(); }) == COW_EINVAL);  // NOLINT: moved-from
+    }
+
+    TEST_CASE("box: update; a throwing update leaves a shared box unchanged") {
+        test::leak_check lc;
+        cow::box<point> a(point{1, 2, 3.0});
+        cow::box<point> b = a;
+        CHECK_THROWS_AS(b.update([](point &p) {
+            p.x = 99;
+            throw std::runtime_error("no");
+        }),
+                        std::runtime_error);
+        CHECK(b.same_as(a));
+        CHECK(b->x == 1);
+        b.update([](point &p) { p.y = 20; });
+        CHECK(a->y == 2);
+        CHECK(b->y == 20);
+        CHECK_FALSE(b.same_as(a));
+    }
+
+    TEST_CASE("box: into() hands the value out, unique or shared") {
+        test::leak_check lc;
+        cow::box<point> a(point{4, 5, 6.0});
+        cow::box<point> b = a;
+        point out = std::move(b).into();  // shared: copies
+        CHECK(out.x == 4);
+        CHECK(a.use_count() == 1);
+        point last = std::move(a).into();  // unique: moves
+        CHECK(last.y == 5);
+        CHECK(a.use_count() == 0);  // NOLINT: consumed
+    }
+}
+
+TEST_CASE("cpp_api: adopt checks the container's types") {
+    test::leak_check lc;
+    cow_map *raw = nullptr;
+    REQUIRE(cow_map_new(&raw, cow_type_string(), cow_type_u64(), nullptr) == COW_OK);
+    CHECK(status_thrown([&] { (void)cow::map<std::uint64_t, std::uint64_t>::adopt(raw); }) ==
+          COW_ETYPE);
+    CHECK(status_thrown([&] { (void)cow::map<std::string, cow::string>::adopt(raw); }) ==
+          COW_ETYPE);
+    auto m = cow::map<std::string, std::uint64_t>::adopt(raw);
+    m.insert_or_assign("seen", 1);
+    CHECK(cow_map_len(m.handle()) == 1);
+    cow_vec *v = nullptr;
+    REQUIRE(cow_vec_new(&v, cow_type_i64(), nullptr) == COW_OK);
+    CHECK(status_thrown([&] { (void)cow::vector<std::int32_t>::adopt(v); }) == COW_ETYPE);
+    auto adopted = cow::vector<std::int64_t>::adopt(v);
+    adopted.push_back(5);
+    CHECK(cow_vec_len(v) == 1);  // unique: written in place
+}

@@ -1,0 +1,418 @@
+/*
+ * tour.c - a walk through libcow from C.
+ *
+ * Each section prints what it does and checks its own claims: a number that
+ * is not what the text says ends the program with a message and status 1.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cow.h"
+
+/* ---- checking helpers --------------------------------------------------- */
+
+static void fail(int line, const char *what) {
+    fprintf(stderr, "tour.c:%d: claim failed: %s\n", line, what);
+    exit(1);
+}
+
+/* A libcow call that must succeed. */
+#define MUST(call)                                                              \
+    do {                                                                        \
+        cow_status must_status_ = (call);                                       \
+        if (must_status_ != COW_OK) {                                           \
+            fprintf(stderr, "tour.c:%d: %s failed: %s\n", __LINE__, #call,     \
+                    cow_strerror(must_status_));                                \
+            exit(1);                                                            \
+        }                                                                       \
+    } while (0)
+
+/* A claim the tour makes in its output. */
+#define CLAIM(cond)                            \
+    do {                                        \
+        if (!(cond)) fail(__LINE__, #cond);     \
+    } while (0)
+
+static cow_stats_info stats_of(const void *handle) {
+    cow_stats_info info = COW_STATS_INFO_INIT;
+    MUST(cow_stats(handle, &info));
+    return info;
+}
+
+/* Prints the text report of a lineage, indented; returns nothing. */
+static void print_report(const char *title, const void *handle) {
+    cow_str *report = NULL;
+    const char *text;
+    MUST(cow_stats_report(handle, COW_REPORT_TEXT, &report));
+    MUST(cow_str_cstr(&report, &text));
+    printf("  Statistics of %s:\n", title);
+    while (*text) {
+        const char *end = strchr(text, '\n');
+        size_t n = end ? (size_t)(end - text) : strlen(text);
+        printf("    %.*s\n", (int)n, text);
+        text += n + (end ? 1 : 0);
+    }
+    cow_release(report);
+}
+
+/* The report's "Copy rate" line must say what the tour claims. */
+static void claim_copy_rate(int line, const void *handle, const char *expected) {
+    cow_str *report = NULL;
+    const char *text;
+    MUST(cow_stats_report(handle, COW_REPORT_TEXT, &report));
+    MUST(cow_str_cstr(&report, &text));
+    if (!strstr(text, expected)) fail(line, expected);
+    cow_release(report);
+}
+
+static void heading(const char *title) { printf("\n=== %s ===\n", title); }
+
+static void print_str(const char *label, const cow_str *s) {
+    printf("  %-10s \"%.*s\"\n", label, (int)cow_str_len(s), cow_str_data(s));
+}
+
+static int str_is(const cow_str *s, const char *text) {
+    return cow_str_len(s) == strlen(text) && memcmp(cow_str_data(s), text, strlen(text)) == 0;
+}
+
+/* ---- (a) a string cloned three times, one clone modified -------------- */
+
+static void tour_string(void) {
+    const char *text = "Hello, copy-on-write!";
+    cow_str *original = NULL;
+    cow_str *clones[3];
+    cow_stats_info st;
+    int i;
+
+    heading("1. A string cloned three times");
+    MUST(cow_str_from_cstr(&original, text, NULL));
+    for (i = 0; i < 3; i++) {
+        clones[i] = cow_str_clone(original);
+        CLAIM(clones[i] != NULL);
+    }
+    printf("  3 clones made: O(1) each, no bytes copied; handles on the text: %lu\n",
+           (unsigned long)cow_strong_count(original));
+    CLAIM(cow_strong_count(original) == 4);
+
+    MUST(cow_str_append(&clones[1], " (edited)", 9));
+    printf("  clone 2 appended \" (edited)\": it got a private copy\n");
+    print_str("original:", original);
+    for (i = 0; i < 3; i++) {
+        char label[16];
+        sprintf(label, "clone %d:", i + 1);
+        print_str(label, clones[i]);
+    }
+    CLAIM(str_is(original, text));
+    CLAIM(str_is(clones[0], text) && str_is(clones[2], text));
+    CLAIM(str_is(clones[1], "Hello, copy-on-write! (edited)"));
+    CLAIM(cow_ptr_eq(original, clones[0]) && cow_ptr_eq(original, clones[2]));
+    CLAIM(!cow_ptr_eq(original, clones[1]));
+    printf("  original and clones 1 and 3 still share one buffer: %s\n",
+           cow_ptr_eq(original, clones[0]) && cow_ptr_eq(original, clones[2]) ? "yes" : "no");
+
+    st = stats_of(original);
+    CLAIM(st.clones == 3 && st.copies == 1);
+    print_report("the string (3 clones, 1 copy, 33.3%)", original);
+    claim_copy_rate(__LINE__, original, "Copy rate: 33.3%");
+
+    for (i = 0; i < 3; i++) cow_str_release(clones[i]);
+    cow_str_release(original);
+}
+
+/* ---- (b) a vector shared by 10 threads ---------------------------------- */
+
+#define VEC_THREADS 10
+
+struct vec_job {
+    int index;
+    cow_vec *vec; /* the thread's own clone, made by the main thread */
+    int pushed;
+    int64_t sum;
+    size_t len;
+};
+
+/* Sums by contiguous spans: reading never copies. */
+static int64_t vec_sum(const cow_vec *vec) {
+    cow_vec_cursor cursor;
+    const void *data;
+    size_t count, i;
+    int64_t sum = 0;
+    MUST(cow_vec_cursor_init(&cursor, vec));
+    while (cow_vec_next_span(&cursor, &data, &count))
+        for (i = 0; i < count; i++) sum += ((const int64_t *)data)[i];
+    return sum;
+}
+
+static void *vec_worker(void *arg) {
+    struct vec_job *job = arg;
+    if (job->index % 2 == 0) {
+        int64_t extra = 1000 + job->index;
+        MUST(cow_vec_push(&job->vec, &extra)); /* shared: copies first */
+        job->pushed = 1;
+    }
+    job->sum = vec_sum(job->vec);
+    job->len = cow_vec_len(job->vec);
+    return NULL;
+}
+
+static void tour_vector(void) {
+    const int64_t numbers[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    struct vec_job jobs[VEC_THREADS];
+    pthread_t threads[VEC_THREADS];
+    cow_vec *original = NULL;
+    cow_stats_info st;
+    int i;
+
+    heading("2. A vector shared by 10 threads");
+    MUST(cow_vec_from_array(&original, cow_type_i64(), numbers, 10, NULL));
+    printf("  original: 1..10, sum %ld; each thread gets its own clone\n",
+           (long)vec_sum(original));
+    printf("  even threads push 1000 + their number (a private copy each), odd threads only read\n");
+    for (i = 0; i < VEC_THREADS; i++) {
+        jobs[i].index = i;
+        jobs[i].vec = cow_vec_clone(original);
+        jobs[i].pushed = 0;
+        CLAIM(jobs[i].vec != NULL);
+    }
+    for (i = 0; i < VEC_THREADS; i++)
+        CLAIM(pthread_create(&threads[i], NULL, vec_worker, &jobs[i]) == 0);
+    for (i = 0; i < VEC_THREADS; i++) CLAIM(pthread_join(threads[i], NULL) == 0);
+
+    for (i = 0; i < VEC_THREADS; i++) {
+        int shared = cow_ptr_eq(jobs[i].vec, original);
+        printf("  thread %d: %-13s %2lu elements, sum %4ld, %s\n", i,
+               jobs[i].pushed ? "pushed," : "read only,", (unsigned long)jobs[i].len,
+               (long)jobs[i].sum, shared ? "still shares the original" : "has its own copy");
+        CLAIM(shared == !jobs[i].pushed);
+        CLAIM(jobs[i].len == (jobs[i].pushed ? 11u : 10u));
+        CLAIM(jobs[i].sum == 55 + (jobs[i].pushed ? 1000 + i : 0));
+    }
+    printf("  original after the threads: %lu elements, sum %ld (unchanged)\n",
+           (unsigned long)cow_vec_len(original), (long)vec_sum(original));
+    CLAIM(cow_vec_len(original) == 10 && vec_sum(original) == 55);
+
+    st = stats_of(original);
+    CLAIM(st.clones == 10 && st.copies == 5);
+    print_report("the vector (10 clones, 5 copies, 50.0%)", original);
+    claim_copy_rate(__LINE__, original, "Copy rate: 50.0%");
+
+    for (i = 0; i < VEC_THREADS; i++) cow_vec_release(jobs[i].vec);
+    cow_vec_release(original);
+}
+
+/* ---- (c) a configuration map shared by 100 threads ------------------------ */
+
+#define MAP_THREADS 100
+
+struct map_job {
+    cow_map *config; /* the thread's own clone */
+    uint64_t workers;
+};
+
+static uint64_t config_get(const cow_map *config, const char *key) {
+    const void *value = cow_map_get(config, key, strlen(key));
+    uint64_t out;
+    if (!value) {
+        fprintf(stderr, "tour.c: key \"%s\" missing\n", key);
+        exit(1);
+    }
+    memcpy(&out, value, sizeof out);
+    return out;
+}
+
+static void config_set(cow_map **config, const char *key, uint64_t value) {
+    MUST(cow_map_insert(config, key, strlen(key), &value, NULL, NULL));
+}
+
+static void *map_worker(void *arg) {
+    struct map_job *job = arg;
+    job->workers = config_get(job->config, "workers");
+    return NULL;
+}
+
+static void tour_config(void) {
+    static struct map_job jobs[MAP_THREADS];
+    static pthread_t threads[MAP_THREADS];
+    const char *keys[3] = {"workers", "timeout", "max_connections"};
+    cow_map *config = NULL;
+    cow_stats_info st;
+    int i, all_four = 1;
+
+    heading("3. A configuration map shared by 100 threads");
+    MUST(cow_map_new(&config, cow_type_string(), cow_type_u64(), NULL));
+    config_set(&config, "workers", 4);
+    config_set(&config, "timeout", 30);
+    config_set(&config, "max_connections", 1000);
+    for (i = 0; i < 3; i++)
+        printf("  %-16s = %lu\n", keys[i], (unsigned long)config_get(config, keys[i]));
+
+    for (i = 0; i < MAP_THREADS; i++) {
+        jobs[i].config = cow_map_clone(config);
+        jobs[i].workers = 0;
+        CLAIM(jobs[i].config != NULL);
+    }
+    for (i = 0; i < MAP_THREADS; i++)
+        CLAIM(pthread_create(&threads[i], NULL, map_worker, &jobs[i]) == 0);
+    for (i = 0; i < MAP_THREADS; i++) CLAIM(pthread_join(threads[i], NULL) == 0);
+    for (i = 0; i < MAP_THREADS; i++) {
+        all_four = all_four && jobs[i].workers == 4;
+        CLAIM(cow_ptr_eq(jobs[i].config, config));
+    }
+    printf("  100 threads read \"workers\": %s; none of them copied the map\n",
+           all_four ? "all saw 4" : "NOT all saw 4");
+    CLAIM(all_four);
+
+    st = stats_of(config);
+    CLAIM(st.clones == 100 && st.copies == 0 && st.live_values == 1);
+    print_report("the configuration (100 clones, 0 copies)", config);
+    claim_copy_rate(__LINE__, config, "Copy rate: 0.0%");
+
+    for (i = 0; i < MAP_THREADS; i++) cow_map_release(jobs[i].config);
+    cow_map_release(config);
+}
+
+/* ---- (d) a nested edit: map of string -> vector of strings ---------------- */
+
+static cow_vec *vec_at(const cow_map *map, const char *key) {
+    const void *value = cow_map_get(map, key, strlen(key));
+    cow_vec *vec;
+    if (!value) {
+        fprintf(stderr, "tour.c: key \"%s\" missing\n", key);
+        exit(1);
+    }
+    memcpy(&vec, value, sizeof vec);
+    return vec; /* borrowed from the map */
+}
+
+static cow_str *str_at(const cow_vec *vec, size_t index) {
+    const void *elem = cow_vec_get(vec, index);
+    cow_str *s;
+    CLAIM(elem != NULL);
+    memcpy(&s, elem, sizeof s);
+    return s; /* borrowed from the vector */
+}
+
+/* A vector of string handles; the vector holds the only references. */
+static cow_vec *string_vector(const char *const *words, size_t count) {
+    cow_vec *vec = NULL;
+    size_t i;
+    MUST(cow_vec_new(&vec, cow_type_handle(), NULL));
+    for (i = 0; i < count; i++) {
+        cow_str *s = NULL;
+        MUST(cow_str_from_cstr(&s, words[i], NULL));
+        MUST(cow_vec_push(&vec, &s)); /* the vector clones the handle... */
+        cow_str_release(s);           /* ...so ours goes */
+    }
+    return vec;
+}
+
+static void print_words(const char *key, const cow_vec *vec) {
+    size_t i;
+    printf("    %-8s [", key);
+    for (i = 0; i < cow_vec_len(vec); i++) {
+        const cow_str *s = str_at(vec, i);
+        printf("%s%.*s", i ? ", " : "", (int)cow_str_len(s), cow_str_data(s));
+    }
+    printf("]\n");
+}
+
+static uint64_t live_values(void) {
+    cow_global_stats_info g = COW_GLOBAL_STATS_INFO_INIT;
+    MUST(cow_global_stats(&g));
+    return g.live_values;
+}
+
+static void tour_nested(void) {
+    static const char *const fruits[] = {"apple", "banana"};
+    static const char *const colors[] = {"red", "green", "blue"};
+    static const char *const animals[] = {"cat", "dog"};
+    const char *keys[3] = {"animals", "colors", "fruits"};
+    cow_map *v1 = NULL, *v2;
+    cow_vec *vec;
+    cow_str *cherry = NULL;
+    void *slot;
+    uint64_t before;
+    cow_stats_info st;
+    int i;
+
+    heading("4. A nested edit: map of string -> vector of strings");
+    MUST(cow_map_new(&v1, cow_type_string(), cow_type_handle(), NULL));
+    vec = string_vector(fruits, 2);
+    MUST(cow_map_insert(&v1, "fruits", 6, &vec, NULL, NULL));
+    cow_vec_release(vec);
+    vec = string_vector(colors, 3);
+    MUST(cow_map_insert(&v1, "colors", 6, &vec, NULL, NULL));
+    cow_vec_release(vec);
+    vec = string_vector(animals, 2);
+    MUST(cow_map_insert(&v1, "animals", 7, &vec, NULL, NULL));
+    cow_vec_release(vec);
+
+    v2 = cow_map_clone(v1); /* version 2 starts as the same map */
+    CLAIM(v2 != NULL);
+    MUST(cow_str_from_cstr(&cherry, "cherry", NULL));
+    before = live_values();
+    /* Version 2 gets "cherry" in "fruits": get_mut makes the map unique and
+     * gives the slot of the vector, the push makes that vector unique. */
+    MUST(cow_map_get_mut(&v2, "fruits", 6, &slot));
+    MUST(cow_vec_push((cow_vec **)slot, &cherry));
+    cow_str_release(cherry);
+    printf("  version 2 = version 1 + \"cherry\" in fruits (cow_map_get_mut + cow_vec_push)\n");
+    printf("  new values made by the edit: %lu (one map copy, one vector copy)\n",
+           (unsigned long)(live_values() - before));
+    CLAIM(live_values() - before == 2);
+
+    printf("  version 1 (kept):\n");
+    for (i = 0; i < 3; i++) print_words(keys[i], vec_at(v1, keys[i]));
+    printf("  version 2:\n");
+    for (i = 0; i < 3; i++) print_words(keys[i], vec_at(v2, keys[i]));
+    CLAIM(cow_vec_len(vec_at(v1, "fruits")) == 2 && cow_vec_len(vec_at(v2, "fruits")) == 3);
+
+    printf("  vectors shared between the versions (cow_ptr_eq):\n");
+    for (i = 0; i < 3; i++) {
+        int shared = cow_ptr_eq(vec_at(v1, keys[i]), vec_at(v2, keys[i]));
+        st = stats_of(vec_at(v2, keys[i]));
+        printf("    %-8s %-3s (copies in its lineage: %lu)\n", keys[i], shared ? "yes" : "no",
+               (unsigned long)st.copies);
+        CLAIM(shared == (strcmp(keys[i], "fruits") != 0));
+        CLAIM(st.copies == (shared ? 0u : 1u));
+    }
+    printf("  the strings \"apple\" and \"banana\" are shared by both fruit vectors: %s\n",
+           cow_ptr_eq(str_at(vec_at(v1, "fruits"), 0), str_at(vec_at(v2, "fruits"), 0)) &&
+                   cow_ptr_eq(str_at(vec_at(v1, "fruits"), 1), str_at(vec_at(v2, "fruits"), 1))
+               ? "yes"
+               : "no");
+    CLAIM(cow_strong_count(str_at(vec_at(v1, "fruits"), 0)) == 2);
+    CLAIM(cow_ptr_eq(str_at(vec_at(v1, "fruits"), 1), str_at(vec_at(v2, "fruits"), 1)));
+
+    st = stats_of(v1);
+    CLAIM(st.clones == 1 && st.copies == 1);
+    print_report("the map (1 clone, 1 copy)", v1);
+
+    cow_map_release(v2);
+    cow_map_release(v1);
+}
+
+/* ---- the end: everything released ---------------------------------------- */
+
+int main(void) {
+    cow_global_stats_info g = COW_GLOBAL_STATS_INFO_INIT;
+
+    printf("libcow %s tour\n", cow_version_string());
+    tour_string();
+    tour_vector();
+    tour_config();
+    tour_nested();
+
+    heading("Done");
+    MUST(cow_global_stats(&g));
+    printf("  live values: %lu, live allocations: %lu\n", (unsigned long)g.live_values,
+           (unsigned long)g.live_allocations);
+    CLAIM(g.live_values == 0);
+    CLAIM(g.live_allocations == 0);
+    printf("  every claim above was checked\n");
+    return 0;
+}

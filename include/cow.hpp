@@ -1,0 +1,913 @@
+// cow.hpp - header-only C++ value types over libcow's C API (cow.h).
+//
+// Every type here owns one libcow handle:
+//   copy   = cow_clone (O(1), shares the data)
+//   move   = steals the handle (the source becomes an empty, null value)
+//   ~dtor  = cow_release
+// Const members read; mutating members go through the handle's slot, so a
+// write to shared data copies it first and other copies never see it.
+//
+// Errors throw: COW_ENOMEM -> std::bad_alloc, every other status ->
+// std::system_error whose code is in cow::error_category() (message() is
+// cow_strerror). A member that throws leaves the value unchanged.
+//
+// A moved-from value holds no handle: it reads as empty (size() == 0) and
+// its first write creates a fresh empty value (with default options).
+//
+// Thread safety is the C API's: different objects (even copies of one
+// another) may be used from different threads at once; one object is used
+// by one thread at a time, like any variable.
+//
+// Elements, keys and map values are copied into libcow with memcpy, so
+// vector<T> and box<T> need trivially copyable T; a map may also hold
+// cow:: values (stored as handles through cow_type_handle).
+#ifndef COW_HPP
+#define COW_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <iterator>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#if __cplusplus >= 202002L && __has_include(<span>)
+#include <span>
+#endif
+
+#include "cow.h"
+
+namespace cow {
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+namespace detail {
+class error_category_impl final : public std::error_category {
+public:
+    const char *name() const noexcept override { return "libcow"; }
+    std::string message(int code) const override { return cow_strerror(code); }
+};
+}  // namespace detail
+
+// The category of every std::system_error thrown by this header.
+inline const std::error_category &error_category() noexcept {
+    static const detail::error_category_impl category;
+    return category;
+}
+
+inline std::error_code make_error_code(cow_status status) noexcept {
+    return std::error_code(static_cast<int>(status), error_category());
+}
+
+// Throws the exception that stands for a failed status.
+[[noreturn]] inline void throw_status(cow_status status, const char *what) {
+    if (status == COW_ENOMEM) throw std::bad_alloc();
+    throw std::system_error(make_error_code(status), what);
+}
+
+inline void check(cow_status status, const char *what) {
+    if (status != COW_OK) throw_status(status, what);
+}
+
+// ---------------------------------------------------------------------------
+// The handle owner shared by every value type
+// ---------------------------------------------------------------------------
+namespace detail {
+
+struct value_tag {};
+
+// A new reference to h (nullptr stays nullptr). cow_clone fails only on
+// allocation failure (eager strategies) or a saturated reference count.
+template <class H>
+H *clone_handle(H *h) {
+    if (!h) return nullptr;
+    void *c = cow_clone(h);
+    if (!c) {
+        if (cow_strong_count(h) >= COW_MAX_REFCOUNT) throw_status(COW_EOVERFLOW, "cow_clone");
+        throw std::bad_alloc();
+    }
+    return static_cast<H *>(c);
+}
+
+// Releases a report string however the conversion to std::string ends.
+struct str_holder {
+    cow_str *s = nullptr;
+    ~str_holder() { cow_release(s); }
+};
+
+template <class H>
+class handle_owner : public value_tag {
+public:
+    using handle_type = H;
+
+    handle_owner(const handle_owner &other) : h_(clone_handle(other.h_)) {}
+    handle_owner(handle_owner &&other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+    handle_owner &operator=(const handle_owner &other) {
+        H *c = clone_handle(other.h_);  // first, so a failure changes nothing
+        cow_release(h_);
+        h_ = c;
+        return *this;
+    }
+    handle_owner &operator=(handle_owner &&other) noexcept {
+        if (this != &other) {
+            cow_release(h_);
+            h_ = std::exchange(other.h_, nullptr);
+        }
+        return *this;
+    }
+    ~handle_owner() { cow_release(h_); }
+
+    // A write through this value would copy.
+    bool is_shared() const noexcept { return cow_is_shared(h_); }
+    // Handles referring to this value's data (0 for a moved-from value).
+    std::uint64_t use_count() const noexcept { return cow_strong_count(h_); }
+    // Both refer to the same data (false when either is moved-from).
+    bool same_as(const handle_owner &other) const noexcept { return cow_ptr_eq(h_, other.h_); }
+
+    // Statistics of this value's lineage.
+    cow_stats_info stats() const {
+        cow_stats_info info COW_STATS_INFO_INIT;
+        check(cow_stats(h_, &info), "cow_stats");
+        return info;
+    }
+    // The lineage report (COW_REPORT_TEXT or COW_REPORT_JSON).
+    std::string report(std::uint32_t format = COW_REPORT_TEXT) const {
+        str_holder text;
+        check(cow_stats_report(h_, format, &text.s), "cow_stats_report");
+        return std::string(cow_str_data(text.s), cow_str_len(text.s));
+    }
+
+    // The handle (borrowed) for calls into the C API.
+    H *handle() const noexcept { return h_; }
+    // Gives up the handle: the caller owns the reference; this becomes empty.
+    H *detach() noexcept { return std::exchange(h_, nullptr); }
+
+protected:
+    handle_owner() noexcept = default;
+    explicit handle_owner(H *h) noexcept : h_(h) {}
+
+    // Makes the data unique (copying it if shared) before a batch of writes.
+    void make_unique_slot() { check(cow_make_mut(&h_), "cow_make_mut"); }
+
+    H *h_ = nullptr;
+};
+
+// Keys and pointers of zero length must not be NULL in the C API.
+inline const char *non_null(const char *p) noexcept { return p ? p : ""; }
+
+}  // namespace detail
+
+// True for the cow:: value types (stored in maps as libcow handles).
+template <class T>
+inline constexpr bool is_value_v = std::is_base_of_v<detail::value_tag, T>;
+
+// ---------------------------------------------------------------------------
+// cow::buffer: bytes
+// ---------------------------------------------------------------------------
+class buffer : public detail::handle_owner<cow_buf> {
+public:
+    buffer() : buffer(nullptr, 0) {}
+    buffer(const void *bytes, std::size_t len, const cow_options *options = nullptr) {
+        check(cow_buf_new(&h_, bytes, len, options), "cow_buf_new");
+    }
+    explicit buffer(std::string_view bytes, const cow_options *options = nullptr)
+        : buffer(detail::non_null(bytes.data()), bytes.size(), options) {}
+    // Takes over a reference the caller owns (COW_ETYPE if not a buffer;
+    // the caller keeps it then).
+    static buffer adopt(cow_buf *h) {
+        if (h && cow_kind(h) != COW_KIND_BUF) throw_status(COW_ETYPE, "cow::buffer::adopt");
+        return buffer(h, adopt_tag{});
+    }
+
+    std::size_t size() const noexcept { return cow_buf_len(h_); }
+    bool empty() const noexcept { return size() == 0; }
+    // Read-only bytes, valid until the next write to this object.
+    const std::uint8_t *data() const noexcept { return h_ ? cow_buf_data(h_) : nullptr; }
+    std::uint8_t operator[](std::size_t i) const noexcept { return data()[i]; }
+    std::string_view view() const noexcept {
+        return h_ ? std::string_view(reinterpret_cast<const char *>(data()), size())
+                  : std::string_view();
+    }
+#ifdef __cpp_lib_span
+    std::span<const std::uint8_t> bytes() const noexcept { return {data(), size()}; }
+#endif
+
+    // Writable bytes (copies if shared); valid until the next clone or write.
+    std::uint8_t *make_mut() {
+        ensure();
+        std::uint8_t *p = nullptr;
+        check(cow_buf_make_mut(&h_, &p), "cow_buf_make_mut");
+        return p;
+    }
+    buffer &append(const void *bytes, std::size_t len) {
+        ensure();
+        check(cow_buf_append(&h_, len ? bytes : "", len), "cow_buf_append");
+        return *this;
+    }
+    buffer &append(std::string_view bytes) { return append(bytes.data(), bytes.size()); }
+    buffer &insert(std::size_t at, const void *bytes, std::size_t len) {
+        ensure();
+        check(cow_buf_insert(&h_, at, len ? bytes : "", len), "cow_buf_insert");
+        return *this;
+    }
+    buffer &erase(std::size_t at, std::size_t count) {
+        ensure();
+        check(cow_buf_erase(&h_, at, count), "cow_buf_erase");
+        return *this;
+    }
+    void truncate(std::size_t new_len) {
+        ensure();
+        check(cow_buf_truncate(&h_, new_len), "cow_buf_truncate");
+    }
+    void resize(std::size_t new_len, std::uint8_t fill = 0) {
+        ensure();
+        check(cow_buf_resize(&h_, new_len, fill), "cow_buf_resize");
+    }
+    void make_unique() {
+        ensure();
+        make_unique_slot();
+    }
+    // Bytes [offset, offset + len) sharing this buffer's storage: O(1).
+    buffer slice(std::size_t offset, std::size_t len) const {
+        buffer out(nullptr, adopt_tag{});
+        if (!h_) {
+            if (offset || len) throw_status(COW_ERANGE, "cow_buf_slice");
+            return buffer();
+        }
+        check(cow_buf_slice(&out.h_, h_, offset, len), "cow_buf_slice");
+        return out;
+    }
+    std::uint64_t hash() const noexcept { return cow_buf_hash(h_); }
+
+    friend bool operator==(const buffer &a, const buffer &b) noexcept {
+        return cow_buf_equal(a.h_, b.h_);
+    }
+    friend bool operator!=(const buffer &a, const buffer &b) noexcept { return !(a == b); }
+    friend bool operator<(const buffer &a, const buffer &b) noexcept {
+        return cow_buf_compare(a.h_, b.h_) < 0;
+    }
+
+private:
+    struct adopt_tag {};
+    buffer(cow_buf *h, adopt_tag) noexcept : handle_owner(h) {}
+    void ensure() {
+        if (!h_) check(cow_buf_new(&h_, "", 0, nullptr), "cow_buf_new");
+    }
+};
+
+// ---------------------------------------------------------------------------
+// cow::string: UTF-8 text (invalid input throws system_error COW_EUTF8)
+// ---------------------------------------------------------------------------
+class string : public detail::handle_owner<cow_str> {
+public:
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+    string() : string(std::string_view()) {}
+    // Explicit: creating a string allocates and may throw.
+    explicit string(std::string_view text, const cow_options *options = nullptr) {
+        check(cow_str_new(&h_, detail::non_null(text.data()), text.size(), options),
+              "cow_str_new");
+    }
+    explicit string(const char *text, const cow_options *options = nullptr)
+        : string(std::string_view(text), options) {}
+    explicit string(const std::string &text, const cow_options *options = nullptr)
+        : string(std::string_view(text), options) {}
+    // Takes over a reference the caller owns (COW_ETYPE if not a string;
+    // the caller keeps it then).
+    static string adopt(cow_str *h) {
+        if (h && cow_kind(h) != COW_KIND_STR) throw_status(COW_ETYPE, "cow::string::adopt");
+        return string(h, adopt_tag{});
+    }
+
+    std::size_t size() const noexcept { return cow_str_len(h_); }
+    bool empty() const noexcept { return size() == 0; }
+    // Bytes (not NUL-terminated in general), valid until the next write.
+    const char *data() const noexcept { return h_ ? cow_str_data(h_) : ""; }
+    std::string_view view() const noexcept { return std::string_view(data(), size()); }
+    operator std::string_view() const noexcept { return view(); }
+    std::string str() const { return std::string(view()); }
+    char operator[](std::size_t i) const noexcept { return data()[i]; }
+    // Code points, O(n).
+    std::size_t char_count() const noexcept { return cow_str_char_count(h_); }
+    // NUL-terminated text; not const because a substring may first become a
+    // private copy (see cow_str_cstr).
+    const char *c_str() {
+        ensure();
+        const char *p = nullptr;
+        check(cow_str_cstr(&h_, &p), "cow_str_cstr");
+        return p;
+    }
+
+    string &append(std::string_view text) {
+        ensure();
+        check(cow_str_append(&h_, detail::non_null(text.data()), text.size()), "cow_str_append");
+        return *this;
+    }
+    string &operator+=(std::string_view text) { return append(text); }
+    string &insert(std::size_t at, std::string_view text) {
+        ensure();
+        check(cow_str_insert(&h_, at, detail::non_null(text.data()), text.size()),
+              "cow_str_insert");
+        return *this;
+    }
+    string &erase(std::size_t at, std::size_t count) {
+        ensure();
+        check(cow_str_erase(&h_, at, count), "cow_str_erase");
+        return *this;
+    }
+    void truncate(std::size_t new_len) {
+        ensure();
+        check(cow_str_truncate(&h_, new_len), "cow_str_truncate");
+    }
+    void make_unique() {
+        ensure();
+        make_unique_slot();
+    }
+
+    // Bytes [offset, offset + len) sharing this string's storage: O(1).
+    string substr(std::size_t offset, std::size_t len) const {
+        if (!h_) {
+            if (offset || len) throw_status(COW_ERANGE, "cow_str_substr");
+            return string();
+        }
+        string out(nullptr, adopt_tag{});
+        check(cow_str_substr(&out.h_, h_, offset, len), "cow_str_substr");
+        return out;
+    }
+    // Byte offset of needle at or after `from`, or npos.
+    std::size_t find(std::string_view needle, std::size_t from = 0) const {
+        if (!h_) return needle.empty() && from == 0 ? 0 : npos;
+        std::size_t pos = 0;
+        cow_status s = cow_str_find(h_, detail::non_null(needle.data()), needle.size(), from, &pos);
+        if (s == COW_ENOTFOUND) return npos;
+        check(s, "cow_str_find");
+        return pos;
+    }
+    std::uint64_t hash() const noexcept { return cow_str_hash(h_); }
+
+    friend bool operator==(const string &a, const string &b) noexcept {
+        return a.view() == b.view();
+    }
+    friend bool operator!=(const string &a, const string &b) noexcept { return !(a == b); }
+    friend bool operator<(const string &a, const string &b) noexcept {
+        return a.view() < b.view();
+    }
+    friend bool operator==(const string &a, std::string_view b) noexcept { return a.view() == b; }
+    friend bool operator!=(const string &a, std::string_view b) noexcept { return a.view() != b; }
+    friend bool operator==(std::string_view a, const string &b) noexcept { return a == b.view(); }
+    friend bool operator!=(std::string_view a, const string &b) noexcept { return a != b.view(); }
+
+private:
+    struct adopt_tag {};
+    string(cow_str *h, adopt_tag) noexcept : handle_owner(h) {}
+    void ensure() {
+        if (!h_) check(cow_str_new(&h_, "", 0, nullptr), "cow_str_new");
+    }
+};
+
+// ---------------------------------------------------------------------------
+// Element, key and value descriptions
+// ---------------------------------------------------------------------------
+namespace detail {
+
+// A cow_type for any other trivially copyable T: size and alignment only
+// (copied with memcpy, compared and hashed byte-wise).
+template <class T>
+struct plain_type {
+    static constexpr cow_type value{sizeof(cow_type), 0, sizeof(T), alignof(T), nullptr,
+                                    nullptr, nullptr, nullptr, nullptr, nullptr};
+};
+
+// The built-in cow_type for integers, floats and pointers, else plain_type.
+template <class T>
+const cow_type *type_for() noexcept {
+    static_assert(std::is_trivially_copyable_v<T>, "libcow moves elements with memcpy");
+    static_assert(alignof(T) <= COW_MAX_ALIGN, "alignment above COW_MAX_ALIGN");
+    if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+        if constexpr (sizeof(T) == 1) return cow_type_i8();
+        else if constexpr (sizeof(T) == 2) return cow_type_i16();
+        else if constexpr (sizeof(T) == 4) return cow_type_i32();
+        else if constexpr (sizeof(T) == 8) return cow_type_i64();
+        else return &plain_type<T>::value;
+    } else if constexpr (std::is_integral_v<T>) {
+        if constexpr (sizeof(T) == 1) return cow_type_u8();
+        else if constexpr (sizeof(T) == 2) return cow_type_u16();
+        else if constexpr (sizeof(T) == 4) return cow_type_u32();
+        else if constexpr (sizeof(T) == 8) return cow_type_u64();
+        else return &plain_type<T>::value;
+    } else if constexpr (std::is_same_v<T, float>) {
+        return cow_type_f32();
+    } else if constexpr (std::is_same_v<T, double>) {
+        return cow_type_f64();
+    } else if constexpr (std::is_pointer_v<T> && sizeof(T) == sizeof(void *)) {
+        return cow_type_ptr();
+    } else {
+        return &plain_type<T>::value;
+    }
+}
+
+template <class T>
+T load(const void *p) noexcept {
+    T v;
+    std::memcpy(static_cast<void *>(&v), p, sizeof v);
+    return v;
+}
+
+// Map keys: integers (by value) or UTF-8 strings (std::string,
+// std::string_view; passed and seen as std::string_view).
+template <class K, class = void>
+struct key_traits {
+    static_assert(std::is_integral_v<K>, "map keys are integers or strings");
+    using arg = K;
+    using view = K;
+    static const cow_type *type() noexcept { return type_for<K>(); }
+    static const void *ptr(const K &k) noexcept { return &k; }
+    static std::size_t len(const K &) noexcept { return sizeof(K); }
+    static view from(const void *p, std::size_t) noexcept { return load<K>(p); }
+};
+template <class K>
+struct key_traits<K, std::enable_if_t<std::is_same_v<K, std::string> ||
+                                      std::is_same_v<K, std::string_view>>> {
+    using arg = std::string_view;
+    using view = std::string_view;
+    static const cow_type *type() noexcept { return cow_type_string(); }
+    static const void *ptr(std::string_view k) noexcept { return non_null(k.data()); }
+    static std::size_t len(std::string_view k) noexcept { return k.size(); }
+    static view from(const void *p, std::size_t n) noexcept {
+        return std::string_view(static_cast<const char *>(p), n);
+    }
+};
+
+// Map values: trivially copyable (stored as bytes) or cow:: values (stored
+// as handles: inserting clones, reading gives a new reference).
+template <class V, bool IsValue = is_value_v<V>>
+struct value_traits {
+    using stored = V;
+    using read = const V &;  // a reference into the container
+    static const cow_type *type() noexcept { return type_for<V>(); }
+    static read from(const void *p) noexcept { return *static_cast<const V *>(p); }
+    static V take(const stored &s) noexcept { return s; }
+};
+template <class V>
+struct value_traits<V, true> {
+    using stored = typename V::handle_type *;
+    using read = V;  // a new reference (O(1))
+    static const cow_type *type() noexcept { return cow_type_handle(); }
+    static read from(const void *p) { return V::adopt(clone_handle(load<stored>(p))); }
+    static V take(stored s) { return V::adopt(s); }
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// cow::vector<T>: trivially copyable elements
+// ---------------------------------------------------------------------------
+template <class T>
+class vector : public detail::handle_owner<cow_vec> {
+    static_assert(std::is_trivially_copyable_v<T>, "cow::vector needs trivially copyable T");
+
+public:
+    using value_type = T;
+    using size_type = std::size_t;
+
+    // The cow_type describing T (built-in for integers, floats, pointers).
+    static const cow_type *elem_type() noexcept { return detail::type_for<T>(); }
+
+    vector() : vector(nullptr) {}
+    explicit vector(const cow_options *options) {
+        check(cow_vec_new(&h_, elem_type(), options), "cow_vec_new");
+    }
+    vector(const T *elems, std::size_t count, const cow_options *options = nullptr) {
+        check(cow_vec_from_array(&h_, elem_type(), count ? static_cast<const void *>(elems) : "",
+                                 count, options),
+              "cow_vec_from_array");
+    }
+    vector(std::initializer_list<T> elems) : vector(elems.begin(), elems.size()) {}
+    // Takes over a reference the caller owns (COW_ETYPE if not a vector of
+    // T-sized elements; the caller keeps it then).
+    static vector adopt(cow_vec *h) {
+        if (h && (cow_kind(h) != COW_KIND_VEC || cow_vec_type(h)->elem_size != sizeof(T)))
+            throw_status(COW_ETYPE, "cow::vector::adopt");
+        return vector(h, adopt_tag{});
+    }
+
+    std::size_t size() const noexcept { return cow_vec_len(h_); }
+    bool empty() const noexcept { return size() == 0; }
+    // Element i (i < size()), valid until the next write to this object.
+    const T &operator[](std::size_t i) const noexcept {
+        return *static_cast<const T *>(cow_vec_get(h_, i));
+    }
+    const T &at(std::size_t i) const {
+        const void *p = cow_vec_get(h_, i);
+        if (!p) throw_status(COW_ERANGE, "cow::vector::at");
+        return *static_cast<const T *>(p);
+    }
+    const T &front() const { return at(0); }
+    const T &back() const { return at(size() - 1); }
+    // Contiguous elements (COW_ENOTCONTIGUOUS for a non-flat representation).
+    const T *data() const {
+        if (!h_) return nullptr;
+        const void *p = nullptr;
+        check(cow_vec_data(h_, &p), "cow_vec_data");
+        return static_cast<const T *>(p);
+    }
+#ifdef __cpp_lib_span
+    std::span<const T> span() const { return {data(), size()}; }
+#endif
+    std::vector<T> to_std() const { return std::vector<T>(begin(), end()); }
+
+    // Calls f(const T *data, std::size_t count) for each contiguous span, in
+    // order, without copying (works for every representation).
+    template <class F>
+    void for_each_span(F &&f) const {
+        if (!h_) return;
+        cow_vec_cursor cursor;
+        check(cow_vec_cursor_init(&cursor, h_), "cow_vec_cursor_init");
+        const void *p = nullptr;
+        std::size_t n = 0;
+        while (cow_vec_next_span(&cursor, &p, &n)) f(static_cast<const T *>(p), n);
+    }
+
+    // Iterates by spans (cow_vec_next_span): never copies the vector.
+    class const_iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = T;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const T *;
+        using reference = const T &;
+
+        const_iterator() noexcept = default;
+        reference operator*() const noexcept { return *p_; }
+        pointer operator->() const noexcept { return p_; }
+        const_iterator &operator++() noexcept {
+            ++p_;
+            if (--left_ == 0) next_span();
+            return *this;
+        }
+        const_iterator operator++(int) noexcept {
+            const_iterator old = *this;
+            ++*this;
+            return old;
+        }
+        friend bool operator==(const const_iterator &a, const const_iterator &b) noexcept {
+            return a.p_ == b.p_;
+        }
+        friend bool operator!=(const const_iterator &a, const const_iterator &b) noexcept {
+            return a.p_ != b.p_;
+        }
+
+    private:
+        friend class vector;
+        explicit const_iterator(const cow_vec *h) {
+            check(cow_vec_cursor_init(&cursor_, h), "cow_vec_cursor_init");
+            next_span();
+        }
+        void next_span() noexcept {
+            const void *p = nullptr;
+            if (cow_vec_next_span(&cursor_, &p, &left_)) {
+                p_ = static_cast<const T *>(p);
+            } else {
+                p_ = nullptr;  // the end
+                left_ = 0;
+            }
+        }
+        cow_vec_cursor cursor_{};
+        const T *p_ = nullptr;
+        std::size_t left_ = 0;
+    };
+    using iterator = const_iterator;
+    const_iterator begin() const { return h_ ? const_iterator(h_) : const_iterator(); }
+    const_iterator end() const noexcept { return const_iterator(); }
+
+    // Writes (each copies first when the vector is shared).
+    void push_back(const T &value) {
+        ensure();
+        check(cow_vec_push(&h_, &value), "cow_vec_push");
+    }
+    T pop_back() {
+        ensure();
+        T out{};
+        check(cow_vec_pop(&h_, &out), "cow_vec_pop");
+        return out;
+    }
+    // Replaces element i; returns the old value.
+    T set(std::size_t i, const T &value) {
+        ensure();
+        T old{};
+        check(cow_vec_set(&h_, i, &value, &old), "cow_vec_set");
+        return old;
+    }
+    void insert(std::size_t i, const T &value) {
+        ensure();
+        check(cow_vec_insert(&h_, i, &value), "cow_vec_insert");
+    }
+    // Removes element i; returns it.
+    T erase(std::size_t i) {
+        ensure();
+        T out{};
+        check(cow_vec_erase(&h_, i, &out), "cow_vec_erase");
+        return out;
+    }
+    void append(const T *elems, std::size_t count) {
+        ensure();
+        check(cow_vec_extend(&h_, count ? static_cast<const void *>(elems) : "", count),
+              "cow_vec_extend");
+    }
+    void append(std::initializer_list<T> elems) { append(elems.begin(), elems.size()); }
+    // Room for `capacity` elements in total (like std::vector::reserve).
+    void reserve(std::size_t capacity) {
+        ensure();
+        std::size_t n = size();
+        check(cow_vec_reserve(&h_, capacity > n ? capacity - n : 0), "cow_vec_reserve");
+    }
+    void clear() {
+        ensure();
+        check(cow_vec_clear(&h_), "cow_vec_clear");
+    }
+    void truncate(std::size_t new_len) {
+        ensure();
+        check(cow_vec_truncate(&h_, new_len), "cow_vec_truncate");
+    }
+    // Writable element i / elements, after making the vector unique; valid
+    // until the next clone of, or other write to, this object.
+    T &get_mut(std::size_t i) {
+        ensure();
+        void *p = nullptr;
+        check(cow_vec_get_mut(&h_, i, &p), "cow_vec_get_mut");
+        return *static_cast<T *>(p);
+    }
+    T *make_mut() {
+        ensure();
+        void *p = nullptr;
+        check(cow_vec_make_mut(&h_, &p), "cow_vec_make_mut");
+        return static_cast<T *>(p);
+    }
+    void make_unique() {
+        ensure();
+        make_unique_slot();
+    }
+
+private:
+    struct adopt_tag {};
+    vector(cow_vec *h, adopt_tag) noexcept : handle_owner(h) {}
+    void ensure() {
+        if (!h_) check(cow_vec_new(&h_, elem_type(), nullptr), "cow_vec_new");
+    }
+};
+
+// ---------------------------------------------------------------------------
+// cow::map<K, V>: integer or string keys; trivially copyable or cow:: values
+// ---------------------------------------------------------------------------
+template <class K, class V>
+class map : public detail::handle_owner<cow_map> {
+    using keys = detail::key_traits<K>;
+    using vals = detail::value_traits<V>;
+    using stored = typename vals::stored;
+
+public:
+    using key_type = K;
+    using mapped_type = V;
+    using key_arg = typename keys::arg;    // std::string_view for string keys
+    using key_view = typename keys::view;  // what iteration gives as the key
+    using value_read = typename vals::read;  // const V& (plain) or V (cow:: value)
+
+    map() : map(nullptr) {}
+    explicit map(const cow_options *options) {
+        check(cow_map_new(&h_, keys::type(), vals::type(), options), "cow_map_new");
+    }
+    map(std::initializer_list<std::pair<key_arg, V>> entries) : map() {
+        for (const auto &e : entries) insert_or_assign(e.first, e.second);
+    }
+    // Takes over a reference the caller owns (COW_ETYPE if not a map with
+    // this key type and a fitting value type; the caller keeps it then).
+    static map adopt(cow_map *h) {
+        if (h && !fits(h)) throw_status(COW_ETYPE, "cow::map::adopt");
+        return map(h, adopt_tag{});
+    }
+
+    std::size_t size() const noexcept { return cow_map_len(h_); }
+    bool empty() const noexcept { return size() == 0; }
+    bool contains(key_arg k) const noexcept {
+        return cow_map_contains(h_, keys::ptr(k), keys::len(k));
+    }
+    // The value for k, or nullopt (a copy, or a new reference for cow:: values).
+    std::optional<V> get(key_arg k) const {
+        const void *p = cow_map_get(h_, keys::ptr(k), keys::len(k));
+        if (!p) return std::nullopt;
+        return std::optional<V>(vals::from(p));
+    }
+    // The value for k; COW_ENOTFOUND when absent.
+    value_read at(key_arg k) const {
+        const void *p = cow_map_get(h_, keys::ptr(k), keys::len(k));
+        if (!p) throw_status(COW_ENOTFOUND, "cow::map::at");
+        return vals::from(p);
+    }
+
+    // Inserts or replaces; true when k was not there before.
+    bool insert_or_assign(key_arg k, const V &value) {
+        if constexpr (is_value_v<V>) {
+            stored handle = value.handle();  // cow_type_handle's copy clones it
+            return insert_from(k, &handle);
+        } else {
+            return insert_from(k, &value);
+        }
+    }
+    // Removes k; false when absent (nothing is copied then).
+    bool erase(key_arg k) {
+        if (!h_) return false;
+        cow_status s = cow_map_remove(&h_, keys::ptr(k), keys::len(k), nullptr);
+        if (s == COW_ENOTFOUND) return false;
+        check(s, "cow_map_remove");
+        return true;
+    }
+    // Removes k and hands its value back; nullopt when absent.
+    std::optional<V> extract(key_arg k) {
+        if (!h_) return std::nullopt;
+        stored out;
+        cow_status s = cow_map_remove(&h_, keys::ptr(k), keys::len(k), &out);
+        if (s == COW_ENOTFOUND) return std::nullopt;
+        check(s, "cow_map_remove");
+        return std::optional<V>(vals::take(out));
+    }
+    void clear() {
+        ensure();
+        check(cow_map_clear(&h_), "cow_map_clear");
+    }
+    void make_unique() {
+        ensure();
+        make_unique_slot();
+    }
+
+    // Edits the value for k in place: the map is made unique, then f(V &)
+    // runs on its slot (one copy per level for nested cow:: values). f must
+    // not move from its argument. COW_ENOTFOUND when absent. Returns f's result.
+    template <class F>
+    decltype(auto) edit(key_arg k, F &&f) {
+        ensure();
+        void *p = nullptr;
+        check(cow_map_get_mut(&h_, keys::ptr(k), keys::len(k), &p), "cow_map_get_mut");
+        if constexpr (is_value_v<V>) {
+            auto *slot = static_cast<stored *>(p);
+            // Lend the slot's reference to a V and put it back however f ends.
+            struct lend {
+                stored *slot;
+                V value;
+                ~lend() { *slot = value.detach(); }
+            } lent{slot, V::adopt(*slot)};
+            return f(lent.value);
+        } else {
+            return f(*static_cast<V *>(p));
+        }
+    }
+
+    // One entry during iteration: the key and the value (a reference into
+    // the map for plain values, a new reference for cow:: values).
+    struct entry {
+        key_view key;
+        value_read value;
+    };
+    // Iterates with cow_map_next: never copies the map. Order unspecified.
+    class const_iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = entry;
+        using difference_type = std::ptrdiff_t;
+        using reference = entry;
+        using pointer = void;
+
+        const_iterator() noexcept = default;
+        entry operator*() const { return entry{keys::from(key_, key_len_), vals::from(value_)}; }
+        const_iterator &operator++() noexcept {
+            advance();
+            return *this;
+        }
+        friend bool operator==(const const_iterator &a, const const_iterator &b) noexcept {
+            return a.value_ == b.value_;
+        }
+        friend bool operator!=(const const_iterator &a, const const_iterator &b) noexcept {
+            return a.value_ != b.value_;
+        }
+
+    private:
+        friend class map;
+        explicit const_iterator(const cow_map *h) {
+            check(cow_map_cursor_init(&cursor_, h), "cow_map_cursor_init");
+            advance();
+        }
+        void advance() noexcept {
+            if (!cow_map_next(&cursor_, &key_, &key_len_, &value_)) value_ = nullptr;
+        }
+        cow_map_cursor cursor_{};
+        const void *key_ = nullptr;
+        std::size_t key_len_ = 0;
+        const void *value_ = nullptr;  // nullptr: the end
+    };
+    const_iterator begin() const { return h_ ? const_iterator(h_) : const_iterator(); }
+    const_iterator end() const noexcept { return const_iterator(); }
+
+private:
+    struct adopt_tag {};
+    map(cow_map *h, adopt_tag) noexcept : handle_owner(h) {}
+    void ensure() {
+        if (!h_) check(cow_map_new(&h_, keys::type(), vals::type(), nullptr), "cow_map_new");
+    }
+    static bool fits(const cow_map *h) noexcept {
+        if (cow_kind(h) != COW_KIND_MAP || cow_map_key_type(h) != keys::type()) return false;
+        const cow_type *vt = cow_map_value_type(h);
+        if (vt == vals::type()) return true;
+        // Plain values may come with the caller's own descriptor of the same size.
+        return !is_value_v<V> && vt != cow_type_handle() && vt->elem_size == sizeof(V);
+    }
+    bool insert_from(key_arg k, const void *value) {
+        ensure();
+        bool replaced = false;
+        check(cow_map_insert(&h_, keys::ptr(k), keys::len(k), value, nullptr, &replaced),
+              "cow_map_insert");
+        return !replaced;
+    }
+};
+
+// ---------------------------------------------------------------------------
+// cow::box<T>: one trivially copyable value (a generic Cow<T>)
+// ---------------------------------------------------------------------------
+template <class T>
+class box : public detail::handle_owner<cow_box> {
+    static_assert(std::is_trivially_copyable_v<T>, "cow::box needs trivially copyable T");
+
+public:
+    static const cow_type *value_type() noexcept { return detail::type_for<T>(); }
+
+    explicit box(const T &value, const cow_options *options = nullptr) {
+        check(cow_box_new(&h_, value_type(), &value, options), "cow_box_new");
+    }
+    // Takes over a reference the caller owns (COW_ETYPE if not a box of a
+    // T-sized value; the caller keeps it then).
+    static box adopt(cow_box *h) {
+        if (h && (cow_kind(h) != COW_KIND_BOX || cow_box_type(h)->elem_size != sizeof(T)))
+            throw_status(COW_ETYPE, "cow::box::adopt");
+        return box(h, adopt_tag{});
+    }
+
+    // The value (COW_EINVAL for a moved-from box).
+    const T &get() const {
+        const void *p = cow_box_get(h_);
+        if (!p) throw_status(COW_EINVAL, "cow::box::get");
+        return *static_cast<const T *>(p);
+    }
+    const T &operator*() const { return get(); }
+    const T *operator->() const { return &get(); }
+
+    // The writable value after making the box unique; valid until the next
+    // clone of, or other write to, this object.
+    T &make_mut() {
+        void *p = nullptr;
+        check(cow_box_make_mut(&h_, &p), "cow_box_make_mut");
+        return *static_cast<T *>(p);
+    }
+    // Runs f(T &) on a unique value. If f throws, a copy made for this
+    // update is discarded (the box is unchanged) and the exception goes on.
+    template <class F>
+    void update(F &&f) {
+        struct call {
+            F *f;
+            std::exception_ptr error;
+            static cow_status run(void *ctx, void *value) noexcept {
+                auto *self = static_cast<call *>(ctx);
+                try {
+                    (*self->f)(*static_cast<T *>(value));
+                    return COW_OK;
+                } catch (...) {
+                    self->error = std::current_exception();
+                    return COW_ECALLBACK;
+                }
+            }
+        } c{&f, nullptr};
+        cow_status s = cow_box_update(&h_, &call::run, &c);
+        if (c.error) std::rethrow_exception(c.error);
+        check(s, "cow_box_update");
+    }
+    // Moves the value out and leaves the box empty (moved-from).
+    T into() && {
+        T out{};
+        check(cow_box_into(&h_, &out), "cow_box_into");
+        return out;
+    }
+
+private:
+    struct adopt_tag {};
+    box(cow_box *h, adopt_tag) noexcept : handle_owner(h) {}
+};
+
+}  // namespace cow
+
+#endif  // COW_HPP
