@@ -160,7 +160,9 @@ typedef struct cow_allocator {
 COW_API cow_status cow_set_allocator(const cow_allocator *allocator) COW_NOEXCEPT;
 
 /* Memory handed to the caller (by the *_into calls). Free it with
- * cow_owned_free(), never with free(): it comes from libcow's allocator. */
+ * cow_owned_free(), never with free(): it comes from libcow's allocator.
+ * Unlike the other ABI structs this one has no size field: its layout is
+ * frozen for the life of the ABI (a future need gets a new struct). */
 typedef struct cow_owned {
     void *data;        /* never NULL after a successful *_into; aligned for the elements */
     size_t len;        /* bytes (buf, str) or elements (vec) */

@@ -1,0 +1,3 @@
+module libcow
+
+go 1.19

@@ -1,0 +1,289 @@
+//! `CowVec<T>`: a copy-on-write vector of plain values (`cow_vec`).
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::ops::Deref;
+use std::os::raw::c_void;
+use std::ptr::NonNull;
+
+use crate::handle::{clone_handle, edit, make_unique};
+use crate::{check, create, ffi, CowHandle, Options, Result};
+
+/// An element type with a built-in libcow descriptor (`cow_type_u8()`...).
+///
+/// # Safety
+/// `cow_type()` must describe exactly `Self`: same size and alignment, and
+/// copying its bytes must copy the value.
+pub unsafe trait Element: Copy + Send + Sync + 'static {
+    fn cow_type() -> *const ffi::cow_type;
+}
+
+macro_rules! builtin_element {
+    ($($t:ty => $f:ident),*) => {$(
+        unsafe impl Element for $t {
+            fn cow_type() -> *const ffi::cow_type {
+                unsafe { ffi::$f() }
+            }
+        }
+    )*};
+}
+builtin_element!(u8 => cow_type_u8, u16 => cow_type_u16, u32 => cow_type_u32, u64 => cow_type_u64,
+                 i8 => cow_type_i8, i16 => cow_type_i16, i32 => cow_type_i32, i64 => cow_type_i64,
+                 f32 => cow_type_f32, f64 => cow_type_f64);
+
+/// A vector of `T`. Cloning shares the elements; the first write to a
+/// shared vector copies them.
+pub struct CowVec<T: Element> {
+    raw: NonNull<ffi::cow_vec>,
+    _elem: PhantomData<T>,
+}
+
+// Element types are Send + Sync; the handle is shared as cow.h allows.
+unsafe impl<T: Element> Send for CowVec<T> {}
+unsafe impl<T: Element> Sync for CowVec<T> {}
+
+impl<T: Element> CowVec<T> {
+    pub fn new() -> Result<Self> {
+        let raw = create(|out| unsafe { ffi::cow_vec_new(out, T::cow_type(), std::ptr::null()) })?;
+        Ok(Self::wrap(raw))
+    }
+
+    pub fn with_capacity(capacity: usize) -> Result<Self> {
+        let raw =
+            create(|out| unsafe { ffi::cow_vec_with_capacity(out, T::cow_type(), capacity, std::ptr::null()) })?;
+        Ok(Self::wrap(raw))
+    }
+
+    pub fn from_slice(items: &[T]) -> Result<Self> {
+        Self::with_options(items, Options::default())
+    }
+
+    pub fn with_options(items: &[T], options: Options) -> Result<Self> {
+        let o = options.to_ffi();
+        let raw = create(|out| unsafe {
+            ffi::cow_vec_from_array(out, T::cow_type(), items.as_ptr() as *const c_void, items.len(), &o)
+        })?;
+        Ok(Self::wrap(raw))
+    }
+
+    fn wrap(raw: NonNull<ffi::cow_vec>) -> Self {
+        CowVec { raw, _elem: PhantomData }
+    }
+
+    /// Takes over a handle.
+    ///
+    /// # Safety
+    /// `raw` must be a valid `cow_vec` handle of `T::cow_type()` elements
+    /// whose reference is given away.
+    pub unsafe fn from_raw(raw: NonNull<ffi::cow_vec>) -> Self {
+        Self::wrap(raw)
+    }
+
+    pub fn into_raw(self) -> NonNull<ffi::cow_vec> {
+        let raw = self.raw;
+        std::mem::forget(self);
+        raw
+    }
+
+    pub fn as_raw(&self) -> *const ffi::cow_vec {
+        self.raw.as_ptr()
+    }
+
+    pub fn try_clone(&self) -> Result<Self> {
+        Ok(Self::wrap(clone_handle(self.raw)?))
+    }
+
+    pub fn len(&self) -> usize {
+        unsafe { ffi::cow_vec_len(self.raw.as_ptr()) }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements, when stored contiguously (always, for the lazy, eager
+    /// and threshold strategies).
+    pub fn try_as_slice(&self) -> Result<&[T]> {
+        let mut data: *const c_void = std::ptr::null();
+        check(unsafe { ffi::cow_vec_data(self.raw.as_ptr(), &mut data) })?;
+        Ok(unsafe { std::slice::from_raw_parts(data as *const T, self.len()) })
+    }
+
+    pub fn as_slice(&self) -> &[T] {
+        self.try_as_slice().expect("cow_vec_data: vector is not contiguous")
+    }
+
+    pub fn get(&self, index: usize) -> Option<T> {
+        let p = unsafe { ffi::cow_vec_get(self.raw.as_ptr(), index) } as *const T;
+        if p.is_null() {
+            None
+        } else {
+            Some(unsafe { *p })
+        }
+    }
+
+    /// Iterates by contiguous spans (works for every representation).
+    pub fn iter(&self) -> VecIter<'_, T> {
+        let mut cursor = MaybeUninit::<ffi::cow_vec_cursor>::zeroed();
+        check(unsafe { ffi::cow_vec_cursor_init(cursor.as_mut_ptr(), self.raw.as_ptr()) })
+            .expect("cow_vec_cursor_init failed");
+        VecIter { cursor: unsafe { cursor.assume_init() }, span: &[], _vec: PhantomData }
+    }
+
+    /// Makes the vector unique (copying if shared) and gives its elements.
+    pub fn make_mut(&mut self) -> Result<&mut [T]> {
+        let mut data: *mut c_void = std::ptr::null_mut();
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_make_mut(s, &mut data) })?;
+        Ok(unsafe { std::slice::from_raw_parts_mut(data as *mut T, self.len()) })
+    }
+
+    /// Makes the vector unique (generic cow_make_mut).
+    pub fn make_unique(&mut self) -> Result<()> {
+        make_unique(&mut self.raw)
+    }
+
+    /// Makes the vector unique and gives element `index` to write.
+    pub fn get_mut(&mut self, index: usize) -> Result<&mut T> {
+        let mut p: *mut c_void = std::ptr::null_mut();
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_get_mut(s, index, &mut p) })?;
+        Ok(unsafe { &mut *(p as *mut T) })
+    }
+
+    /// Replaces element `index`, returning the old value.
+    pub fn set(&mut self, index: usize, value: T) -> Result<T> {
+        let mut old = MaybeUninit::<T>::uninit();
+        edit(&mut self.raw, |s| unsafe {
+            ffi::cow_vec_set(s, index, &value as *const T as *const c_void, old.as_mut_ptr() as *mut c_void)
+        })?;
+        Ok(unsafe { old.assume_init() })
+    }
+
+    pub fn push(&mut self, value: T) -> Result<()> {
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_push(s, &value as *const T as *const c_void) })
+    }
+
+    /// Removes the last element; `None` when empty.
+    pub fn pop(&mut self) -> Result<Option<T>> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let mut out = MaybeUninit::<T>::uninit();
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_pop(s, out.as_mut_ptr() as *mut c_void) })?;
+        Ok(Some(unsafe { out.assume_init() }))
+    }
+
+    pub fn insert(&mut self, index: usize, value: T) -> Result<()> {
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_insert(s, index, &value as *const T as *const c_void) })
+    }
+
+    /// Removes element `index` and returns it.
+    pub fn remove(&mut self, index: usize) -> Result<T> {
+        let mut out = MaybeUninit::<T>::uninit();
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_erase(s, index, out.as_mut_ptr() as *mut c_void) })?;
+        Ok(unsafe { out.assume_init() })
+    }
+
+    pub fn extend_from_slice(&mut self, items: &[T]) -> Result<()> {
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_extend(s, items.as_ptr() as *const c_void, items.len()) })
+    }
+
+    pub fn reserve(&mut self, additional: usize) -> Result<()> {
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_reserve(s, additional) })
+    }
+
+    pub fn clear(&mut self) -> Result<()> {
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_clear(s) })
+    }
+
+    pub fn truncate(&mut self, new_len: usize) -> Result<()> {
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_truncate(s, new_len) })
+    }
+
+    /// Moves the elements into a `Vec` and drops the handle.
+    pub fn into_vec(self) -> Result<Vec<T>> {
+        let mut raw = self.into_raw().as_ptr();
+        let mut owned = ffi::cow_owned { data: std::ptr::null_mut(), len: 0, alloc_size: 0, offset: 0 };
+        if let Err(e) = check(unsafe { ffi::cow_vec_into(&mut raw, &mut owned) }) {
+            unsafe { ffi::cow_vec_release(raw) };
+            return Err(e);
+        }
+        let v = unsafe { std::slice::from_raw_parts(owned.data as *const T, owned.len) }.to_vec();
+        // Plain values: nothing to drop one by one.
+        unsafe { ffi::cow_owned_free(&mut owned) };
+        Ok(v)
+    }
+}
+
+impl<T: Element> CowHandle for CowVec<T> {
+    fn as_handle_ptr(&self) -> *const c_void {
+        self.raw.as_ptr() as *const c_void
+    }
+}
+
+impl<T: Element> Clone for CowVec<T> {
+    /// O(1): shares the elements. Panics only when the reference count is
+    /// at its limit (or an eager copy runs out of memory): see `try_clone`.
+    fn clone(&self) -> Self {
+        self.try_clone().expect("cow_clone failed")
+    }
+}
+
+impl<T: Element> Drop for CowVec<T> {
+    fn drop(&mut self) {
+        unsafe { ffi::cow_vec_release(self.raw.as_ptr()) }
+    }
+}
+
+impl<T: Element> Deref for CowVec<T> {
+    type Target = [T];
+    /// Panics for a representation that is not contiguous (none exists yet:
+    /// the tree strategies are reserved); `iter` works for all.
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T: Element + PartialEq> PartialEq for CowVec<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl<T: Element + fmt::Debug> fmt::Debug for CowVec<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a, T: Element> IntoIterator for &'a CowVec<T> {
+    type Item = &'a T;
+    type IntoIter = VecIter<'a, T>;
+    fn into_iter(self) -> VecIter<'a, T> {
+        self.iter()
+    }
+}
+
+/// Iterator over a vector's elements, span by span (`cow_vec_cursor`).
+pub struct VecIter<'a, T: Element> {
+    cursor: ffi::cow_vec_cursor,
+    span: &'a [T],
+    _vec: PhantomData<&'a CowVec<T>>,
+}
+
+impl<'a, T: Element> Iterator for VecIter<'a, T> {
+    type Item = &'a T;
+    fn next(&mut self) -> Option<&'a T> {
+        loop {
+            if let Some((first, rest)) = self.span.split_first() {
+                self.span = rest;
+                return Some(first);
+            }
+            let mut data: *const c_void = std::ptr::null();
+            let mut count = 0usize;
+            if !unsafe { ffi::cow_vec_next_span(&mut self.cursor, &mut data, &mut count) } {
+                return None;
+            }
+            self.span = unsafe { std::slice::from_raw_parts(data as *const T, count) };
+        }
+    }
+}

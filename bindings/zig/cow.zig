@@ -1,0 +1,595 @@
+//! libcow for Zig: copy-on-write values behind a stable C ABI.
+//!
+//! A thin module over `@cImport` of cow.h. Each type owns one libcow
+//! handle: `clone` shares the data (O(1)), `deinit` releases the handle,
+//! reads return slices into libcow memory (valid until the next write or
+//! deinit of that value), and writes take `*Self`: a write to a shared value
+//! first makes a private copy, a write to a unique one happens in place.
+const std = @import("std");
+
+pub const c = @cImport(@cInclude("cow.h"));
+
+pub const Error = error{
+    InvalidArgument,
+    WrongType,
+    OutOfRange,
+    NotFound,
+    InvalidUtf8,
+    Overflow,
+    OutOfMemory,
+    Busy,
+    NotContiguous,
+    Unsupported,
+    Callback,
+    Unknown,
+};
+
+/// Turns a cow_status into an error.
+pub fn check(status: c.cow_status) Error!void {
+    return switch (status) {
+        c.COW_OK => {},
+        c.COW_EINVAL => error.InvalidArgument,
+        c.COW_ETYPE => error.WrongType,
+        c.COW_ERANGE => error.OutOfRange,
+        c.COW_ENOTFOUND => error.NotFound,
+        c.COW_EUTF8 => error.InvalidUtf8,
+        c.COW_EOVERFLOW => error.Overflow,
+        c.COW_ENOMEM => error.OutOfMemory,
+        c.COW_EBUSY => error.Busy,
+        c.COW_ENOTCONTIGUOUS => error.NotContiguous,
+        c.COW_EUNSUPPORTED => error.Unsupported,
+        c.COW_ECALLBACK => error.Callback,
+        else => error.Unknown,
+    };
+}
+
+pub const Strategy = enum(u32) {
+    lazy = c.COW_STRATEGY_LAZY,
+    eager = c.COW_STRATEGY_EAGER,
+    threshold = c.COW_STRATEGY_THRESHOLD,
+};
+
+pub const Options = struct {
+    strategy: Strategy = .lazy,
+    threshold_bytes: u64 = 0,
+    stats: bool = true,
+
+    fn toC(self: Options) c.cow_options {
+        var o: c.cow_options = undefined;
+        c.cow_options_init(&o);
+        o.strategy = @intFromEnum(self.strategy);
+        o.threshold_bytes = self.threshold_bytes;
+        if (!self.stats) o.flags |= c.COW_OPT_NO_STATS;
+        return o;
+    }
+};
+
+/// Lineage statistics (cow_stats_info).
+pub const Stats = c.cow_stats_info;
+
+pub const GlobalStats = c.cow_global_stats_info;
+
+pub fn globalStats() GlobalStats {
+    var g = std.mem.zeroes(GlobalStats);
+    g.size = @sizeOf(GlobalStats);
+    check(c.cow_global_stats(&g)) catch unreachable;
+    return g;
+}
+
+pub fn version() u32 {
+    return c.cow_version();
+}
+
+/// The operations every handle type shares (mixed in with usingnamespace).
+fn HandleMethods(comptime Self: type) type {
+    return struct {
+        fn ptr(self: Self) *const anyopaque {
+            return @ptrCast(self.raw);
+        }
+
+        /// Number of handles sharing the value (a snapshot).
+        pub fn strongCount(self: Self) u64 {
+            return c.cow_strong_count(ptr(self));
+        }
+
+        /// True exactly when a write through this handle would copy.
+        pub fn isShared(self: Self) bool {
+            return c.cow_is_shared(ptr(self));
+        }
+
+        /// True when both share the same representation.
+        pub fn ptrEq(self: Self, other: Self) bool {
+            return c.cow_ptr_eq(ptr(self), ptr(other));
+        }
+
+        /// Makes the value unique (copies it if shared).
+        pub fn makeUnique(self: *Self) Error!void {
+            var h: ?*anyopaque = @ptrCast(self.raw);
+            try check(c.cow_make_mut(@ptrCast(&h)));
+            self.raw = @ptrCast(h.?);
+        }
+
+        pub fn stats(self: Self) Stats {
+            var s: Stats = undefined;
+            c.cow_stats_info_init(&s);
+            check(c.cow_stats(ptr(self), &s)) catch unreachable;
+            return s;
+        }
+
+        /// The text report ("Clones: N", ...) as a new Str.
+        pub fn report(self: Self) Error!Str {
+            var out: ?*c.cow_str = null;
+            try check(c.cow_stats_report(ptr(self), c.COW_REPORT_TEXT, &out));
+            return .{ .raw = out.? };
+        }
+
+        /// O(1): a new handle sharing the data.
+        pub fn clone(self: Self) Error!Self {
+            const p = c.cow_clone(ptr(self)) orelse {
+                return if (c.cow_strong_count(ptr(self)) >= c.COW_MAX_REFCOUNT) error.Overflow else error.OutOfMemory;
+            };
+            var copy = self;
+            copy.raw = @ptrCast(@alignCast(p));
+            return copy;
+        }
+
+        pub fn deinit(self: *Self) void {
+            c.cow_release(@ptrCast(self.raw));
+            self.* = undefined;
+        }
+    };
+}
+
+/// Copy-on-write UTF-8 text (cow_str). Offsets are bytes on char boundaries.
+pub const Str = struct {
+    raw: *c.cow_str,
+    pub usingnamespace HandleMethods(Str);
+
+    pub fn init(text: []const u8) Error!Str {
+        return initWith(text, .{});
+    }
+
+    pub fn initWith(text: []const u8, options: Options) Error!Str {
+        const o = options.toC();
+        var out: ?*c.cow_str = null;
+        try check(c.cow_str_new(&out, text.ptr, text.len, &o));
+        return .{ .raw = out.? };
+    }
+
+    /// The text (borrowed: valid until the next write or deinit).
+    pub fn slice(self: Str) []const u8 {
+        return c.cow_str_data(self.raw)[0..c.cow_str_len(self.raw)];
+    }
+
+    pub fn charCount(self: Str) usize {
+        return c.cow_str_char_count(self.raw);
+    }
+
+    pub fn append(self: *Str, text: []const u8) Error!void {
+        var h: ?*c.cow_str = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_str_append(&h, text.ptr, text.len));
+    }
+
+    pub fn insert(self: *Str, at: usize, text: []const u8) Error!void {
+        var h: ?*c.cow_str = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_str_insert(&h, at, text.ptr, text.len));
+    }
+
+    pub fn erase(self: *Str, at: usize, count: usize) Error!void {
+        var h: ?*c.cow_str = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_str_erase(&h, at, count));
+    }
+
+    pub fn truncate(self: *Str, new_len: usize) Error!void {
+        var h: ?*c.cow_str = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_str_truncate(&h, new_len));
+    }
+
+    /// A string for [offset, offset+len): O(1), shares the storage.
+    pub fn substr(self: Str, offset: usize, len: usize) Error!Str {
+        var out: ?*c.cow_str = null;
+        try check(c.cow_str_substr(&out, self.raw, offset, len));
+        return .{ .raw = out.? };
+    }
+
+    /// Byte offset of needle at or after `from`; null when absent.
+    pub fn find(self: Str, needle: []const u8, from: usize) Error!?usize {
+        var pos: usize = 0;
+        check(c.cow_str_find(self.raw, needle.ptr, needle.len, from, &pos)) catch |e| {
+            return if (e == error.NotFound) null else e;
+        };
+        return pos;
+    }
+
+    pub fn eql(self: Str, other: Str) bool {
+        return c.cow_str_equal(self.raw, other.raw);
+    }
+};
+
+/// A copy-on-write byte buffer (cow_buf).
+pub const Buf = struct {
+    raw: *c.cow_buf,
+    pub usingnamespace HandleMethods(Buf);
+
+    pub fn init(data: []const u8) Error!Buf {
+        var out: ?*c.cow_buf = null;
+        try check(c.cow_buf_new(&out, data.ptr, data.len, null));
+        return .{ .raw = out.? };
+    }
+
+    pub fn withCapacity(capacity: usize) Error!Buf {
+        var out: ?*c.cow_buf = null;
+        try check(c.cow_buf_with_capacity(&out, capacity, null));
+        return .{ .raw = out.? };
+    }
+
+    pub fn bytes(self: Buf) []const u8 {
+        return c.cow_buf_data(self.raw)[0..c.cow_buf_len(self.raw)];
+    }
+
+    /// Makes the buffer unique (copying if shared) and gives its bytes.
+    pub fn makeMut(self: *Buf) Error![]u8 {
+        var h: ?*c.cow_buf = self.raw;
+        var data: [*c]u8 = null;
+        try check(c.cow_buf_make_mut(&h, &data));
+        self.raw = h.?;
+        return data[0..c.cow_buf_len(self.raw)];
+    }
+
+    pub fn append(self: *Buf, data: []const u8) Error!void {
+        var h: ?*c.cow_buf = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_buf_append(&h, data.ptr, data.len));
+    }
+
+    pub fn insert(self: *Buf, at: usize, data: []const u8) Error!void {
+        var h: ?*c.cow_buf = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_buf_insert(&h, at, data.ptr, data.len));
+    }
+
+    pub fn erase(self: *Buf, at: usize, count: usize) Error!void {
+        var h: ?*c.cow_buf = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_buf_erase(&h, at, count));
+    }
+
+    pub fn truncate(self: *Buf, new_len: usize) Error!void {
+        var h: ?*c.cow_buf = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_buf_truncate(&h, new_len));
+    }
+
+    pub fn resize(self: *Buf, new_len: usize, fill: u8) Error!void {
+        var h: ?*c.cow_buf = self.raw;
+        defer self.raw = h.?;
+        return check(c.cow_buf_resize(&h, new_len, fill));
+    }
+
+    /// A buffer viewing [offset, offset+len): O(1), shares the storage.
+    pub fn slice(self: Buf, offset: usize, len: usize) Error!Buf {
+        var out: ?*c.cow_buf = null;
+        try check(c.cow_buf_slice(&out, self.raw, offset, len));
+        return .{ .raw = out.? };
+    }
+};
+
+/// The built-in descriptor for a number type.
+fn builtinType(comptime T: type) *const c.cow_type {
+    const t = switch (T) {
+        u8 => c.cow_type_u8(),
+        u16 => c.cow_type_u16(),
+        u32 => c.cow_type_u32(),
+        u64 => c.cow_type_u64(),
+        i8 => c.cow_type_i8(),
+        i16 => c.cow_type_i16(),
+        i32 => c.cow_type_i32(),
+        i64 => c.cow_type_i64(),
+        f32 => c.cow_type_f32(),
+        f64 => c.cow_type_f64(),
+        []const u8 => c.cow_type_string(),
+        else => @compileError("no built-in cow_type for " ++ @typeName(T)),
+    };
+    return t;
+}
+
+/// A copy-on-write vector of numbers (cow_vec).
+pub fn Vec(comptime T: type) type {
+    return struct {
+        const Self = @This();
+        raw: *c.cow_vec,
+        pub usingnamespace HandleMethods(Self);
+
+        pub fn init(values: []const T) Error!Self {
+            return initWith(values, .{});
+        }
+
+        pub fn initWith(values: []const T, options: Options) Error!Self {
+            const o = options.toC();
+            var out: ?*c.cow_vec = null;
+            try check(c.cow_vec_from_array(&out, builtinType(T), values.ptr, values.len, &o));
+            return .{ .raw = out.? };
+        }
+
+        pub fn withCapacity(capacity: usize) Error!Self {
+            var out: ?*c.cow_vec = null;
+            try check(c.cow_vec_with_capacity(&out, builtinType(T), capacity, null));
+            return .{ .raw = out.? };
+        }
+
+        pub fn len(self: Self) usize {
+            return c.cow_vec_len(self.raw);
+        }
+
+        /// The elements when contiguous (always, for lazy/eager/threshold).
+        pub fn items(self: Self) Error![]const T {
+            var data: ?*const anyopaque = null;
+            try check(c.cow_vec_data(self.raw, &data));
+            const p: [*]const T = @ptrCast(@alignCast(data.?));
+            return p[0..self.len()];
+        }
+
+        pub fn get(self: Self, index: usize) ?T {
+            const p = c.cow_vec_get(self.raw, index) orelse return null;
+            const e: *const T = @ptrCast(@alignCast(p));
+            return e.*;
+        }
+
+        /// Makes the vector unique (copying if shared) and gives its elements.
+        pub fn makeMut(self: *Self) Error![]T {
+            var h: ?*c.cow_vec = self.raw;
+            var data: ?*anyopaque = null;
+            try check(c.cow_vec_make_mut(&h, &data));
+            self.raw = h.?;
+            const p: [*]T = @ptrCast(@alignCast(data.?));
+            return p[0..self.len()];
+        }
+
+        pub fn push(self: *Self, value: T) Error!void {
+            var h: ?*c.cow_vec = self.raw;
+            defer self.raw = h.?;
+            return check(c.cow_vec_push(&h, &value));
+        }
+
+        /// Removes the last element; null when empty.
+        pub fn pop(self: *Self) Error!?T {
+            if (self.len() == 0) return null;
+            var h: ?*c.cow_vec = self.raw;
+            var out: T = undefined;
+            try check(c.cow_vec_pop(&h, &out));
+            self.raw = h.?;
+            return out;
+        }
+
+        /// Replaces element `index`, returning the old value.
+        pub fn set(self: *Self, index: usize, value: T) Error!T {
+            var h: ?*c.cow_vec = self.raw;
+            var old: T = undefined;
+            try check(c.cow_vec_set(&h, index, &value, &old));
+            self.raw = h.?;
+            return old;
+        }
+
+        pub fn insert(self: *Self, index: usize, value: T) Error!void {
+            var h: ?*c.cow_vec = self.raw;
+            defer self.raw = h.?;
+            return check(c.cow_vec_insert(&h, index, &value));
+        }
+
+        pub fn remove(self: *Self, index: usize) Error!T {
+            var h: ?*c.cow_vec = self.raw;
+            var out: T = undefined;
+            try check(c.cow_vec_erase(&h, index, &out));
+            self.raw = h.?;
+            return out;
+        }
+
+        pub fn extend(self: *Self, values: []const T) Error!void {
+            var h: ?*c.cow_vec = self.raw;
+            defer self.raw = h.?;
+            return check(c.cow_vec_extend(&h, values.ptr, values.len));
+        }
+
+        pub fn truncate(self: *Self, new_len: usize) Error!void {
+            var h: ?*c.cow_vec = self.raw;
+            defer self.raw = h.?;
+            return check(c.cow_vec_truncate(&h, new_len));
+        }
+
+        pub fn clear(self: *Self) Error!void {
+            var h: ?*c.cow_vec = self.raw;
+            defer self.raw = h.?;
+            return check(c.cow_vec_clear(&h));
+        }
+
+        /// Iterates span by span (every representation); never copies.
+        pub fn iterator(self: *const Self) Iterator {
+            var it = Iterator{ .cursor = undefined, .span = &[_]T{} };
+            check(c.cow_vec_cursor_init(&it.cursor, self.raw)) catch unreachable;
+            return it;
+        }
+
+        pub const Iterator = struct {
+            cursor: c.cow_vec_cursor,
+            span: []const T,
+
+            pub fn next(it: *Iterator) ?T {
+                while (it.span.len == 0) {
+                    var data: ?*const anyopaque = null;
+                    var count: usize = 0;
+                    if (!c.cow_vec_next_span(&it.cursor, &data, &count)) return null;
+                    const p: [*]const T = @ptrCast(@alignCast(data.?));
+                    it.span = p[0..count];
+                }
+                const x = it.span[0];
+                it.span = it.span[1..];
+                return x;
+            }
+        };
+    };
+}
+
+/// A copy-on-write hash map (cow_map) from integers or strings
+/// (`[]const u8`, validated UTF-8) to numbers. Order is unspecified.
+pub fn Map(comptime K: type, comptime V: type) type {
+    return struct {
+        const Self = @This();
+        const string_keys = K == []const u8;
+        raw: *c.cow_map,
+        pub usingnamespace HandleMethods(Self);
+
+        pub fn init() Error!Self {
+            var out: ?*c.cow_map = null;
+            try check(c.cow_map_new(&out, builtinType(K), builtinType(V), null));
+            return .{ .raw = out.? };
+        }
+
+        fn keyPtr(key: *const K) ?*const anyopaque {
+            return if (string_keys) key.*.ptr else key;
+        }
+        fn keyLen(key: *const K) usize {
+            return if (string_keys) key.*.len else @sizeOf(K);
+        }
+
+        pub fn len(self: Self) usize {
+            return c.cow_map_len(self.raw);
+        }
+
+        pub fn get(self: Self, key: K) ?V {
+            const p = c.cow_map_get(self.raw, keyPtr(&key), keyLen(&key)) orelse return null;
+            const v: *const V = @ptrCast(@alignCast(p));
+            return v.*;
+        }
+
+        pub fn contains(self: Self, key: K) bool {
+            return c.cow_map_contains(self.raw, keyPtr(&key), keyLen(&key));
+        }
+
+        /// Inserts or replaces; returns the replaced value.
+        pub fn put(self: *Self, key: K, value: V) Error!?V {
+            var h: ?*c.cow_map = self.raw;
+            var old: V = undefined;
+            var replaced = false;
+            try check(c.cow_map_insert(&h, keyPtr(&key), keyLen(&key), &value, &old, &replaced));
+            self.raw = h.?;
+            return if (replaced) old else null;
+        }
+
+        /// Removes key; returns its value, null when absent (no copy then).
+        pub fn remove(self: *Self, key: K) Error!?V {
+            var h: ?*c.cow_map = self.raw;
+            var out: V = undefined;
+            check(c.cow_map_remove(&h, keyPtr(&key), keyLen(&key), &out)) catch |e| {
+                return if (e == error.NotFound) null else e;
+            };
+            self.raw = h.?;
+            return out;
+        }
+
+        /// Makes the map unique and gives the value for key to write.
+        pub fn getMut(self: *Self, key: K) Error!?*V {
+            var h: ?*c.cow_map = self.raw;
+            var p: ?*anyopaque = null;
+            check(c.cow_map_get_mut(&h, keyPtr(&key), keyLen(&key), &p)) catch |e| {
+                return if (e == error.NotFound) null else e;
+            };
+            self.raw = h.?;
+            return @ptrCast(@alignCast(p.?));
+        }
+
+        pub fn clear(self: *Self) Error!void {
+            var h: ?*c.cow_map = self.raw;
+            defer self.raw = h.?;
+            return check(c.cow_map_clear(&h));
+        }
+
+        pub const Entry = struct { key: K, value: V };
+
+        pub fn iterator(self: *const Self) Iterator {
+            var it = Iterator{ .cursor = undefined };
+            check(c.cow_map_cursor_init(&it.cursor, self.raw)) catch unreachable;
+            return it;
+        }
+
+        pub const Iterator = struct {
+            cursor: c.cow_map_cursor,
+
+            /// Keys of string maps point into the map (borrowed).
+            pub fn next(it: *Iterator) ?Entry {
+                var k: ?*const anyopaque = null;
+                var kn: usize = 0;
+                var v: ?*const anyopaque = null;
+                if (!c.cow_map_next(&it.cursor, &k, &kn, &v)) return null;
+                const vp: *const V = @ptrCast(@alignCast(v.?));
+                if (string_keys) {
+                    const kp: [*]const u8 = @ptrCast(k.?);
+                    return .{ .key = kp[0..kn], .value = vp.* };
+                }
+                const kp: *const K = @ptrCast(@alignCast(k.?));
+                return .{ .key = kp.*, .value = vp.* };
+            }
+        };
+    };
+}
+
+/// One copy-on-write value of T (cow_box), copied with memcpy: a generic
+/// Cow(T). A T holding pointers shares what they point to.
+pub fn Box(comptime T: type) type {
+    return struct {
+        const Self = @This();
+        raw: *c.cow_box,
+        pub usingnamespace HandleMethods(Self);
+
+        // cow.h: a cow_type must outlive its values; one static per T.
+        const Desc = struct {
+            var desc: c.cow_type = undefined;
+            var once = std.once(fill);
+            fn fill() void {
+                c.cow_type_init(&desc, @max(@sizeOf(T), 1), @alignOf(T));
+            }
+        };
+
+        fn typeDesc() *const c.cow_type {
+            Desc.once.call();
+            return &Desc.desc;
+        }
+
+        pub fn init(value: T) Error!Self {
+            return initWith(value, .{});
+        }
+
+        pub fn initWith(value: T, options: Options) Error!Self {
+            const o = options.toC();
+            var out: ?*c.cow_box = null;
+            try check(c.cow_box_new(&out, typeDesc(), &value, &o));
+            return .{ .raw = out.? };
+        }
+
+        /// The value (borrowed).
+        pub fn get(self: Self) *const T {
+            return @ptrCast(@alignCast(c.cow_box_get(self.raw).?));
+        }
+
+        /// Makes the box unique (copying if shared) and gives the value.
+        pub fn makeMut(self: *Self) Error!*T {
+            var h: ?*c.cow_box = self.raw;
+            var p: ?*anyopaque = null;
+            try check(c.cow_box_make_mut(&h, &p));
+            self.raw = h.?;
+            return @ptrCast(@alignCast(p.?));
+        }
+
+        /// Moves the value out (no copy when unique) and consumes the box.
+        pub fn into(self: *Self) Error!T {
+            var h: ?*c.cow_box = self.raw;
+            var out: T = undefined;
+            try check(c.cow_box_into(&h, &out));
+            self.* = undefined;
+            return out;
+        }
+    };
+}

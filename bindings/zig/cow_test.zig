@@ -1,0 +1,378 @@
+//! The checkpoint list (string, vector, map, generic box, threads, stats)
+//! against the installed libcow: zig test cow_test.zig -I<include> -L<lib> -lcow -lc
+const std = @import("std");
+const cow = @import("cow.zig");
+const expect = std.testing.expect;
+const expectEqual = std.testing.expectEqual;
+const expectEqualSlices = std.testing.expectEqualSlices;
+const expectEqualStrings = std.testing.expectEqualStrings;
+const expectError = std.testing.expectError;
+
+test "README example" {
+    var a = try cow.Str.init("hello");
+    defer a.deinit();
+    var b = try a.clone(); // O(1): shares the text
+    defer b.deinit();
+    try b.append(" world"); // b is shared: it gets a private copy
+    std.debug.print("{s} / {s}\n", .{ a.slice(), b.slice() }); // hello / hello world
+    var v = try cow.Vec(u32).init(&.{ 1, 2, 3 });
+    defer v.deinit();
+    try v.push(4); // unique: written in place
+    std.debug.print("{any} copies={d}\n", .{ try v.items(), v.stats().copies });
+    try expectEqualStrings("hello world", b.slice());
+    try expectEqualSlices(u32, &.{ 1, 2, 3, 4 }, try v.items());
+}
+
+// ---- string ----
+
+test "string: clone shares the text" {
+    var a = try cow.Str.init("hello");
+    defer a.deinit();
+    var b = try a.clone();
+    try expectEqual(@as(u64, 2), a.strongCount());
+    try expect(a.ptrEq(b));
+    try expectEqual(a.slice().ptr, b.slice().ptr);
+    b.deinit();
+    try expectEqual(@as(u64, 1), a.strongCount());
+    try expect(!a.isShared());
+}
+
+test "string: a write to a shared value copies, the other is unchanged" {
+    var a = try cow.Str.init("hello");
+    defer a.deinit();
+    var b = try a.clone();
+    defer b.deinit();
+    try b.append(" world");
+    try expectEqualStrings("hello", a.slice());
+    try expectEqualStrings("hello world", b.slice());
+    try expect(!a.ptrEq(b));
+    const s = a.stats();
+    try expectEqual(@as(u64, 1), s.clones);
+    try expectEqual(@as(u64, 1), s.copies);
+    try expectEqual(@as(u64, 5), s.bytes_copied);
+}
+
+test "string: a unique write happens in place" {
+    var s = try cow.Str.init("hello, world");
+    defer s.deinit();
+    const data = s.slice().ptr;
+    try s.truncate(5);
+    try s.erase(1, 2);
+    try s.insert(1, "el");
+    try s.makeUnique();
+    try expectEqualStrings("hello", s.slice());
+    try expectEqual(data, s.slice().ptr);
+    try expectEqual(@as(u64, 0), s.stats().copies);
+}
+
+test "string: queries and errors" {
+    var s = try cow.Str.init("héllo wörld");
+    defer s.deinit();
+    try expectEqual(@as(usize, 11), s.charCount());
+    try expectEqual(@as(?usize, 7), try s.find("wö", 0));
+    try expectEqual(@as(?usize, null), try s.find("xyz", 0));
+    try expectError(error.OutOfRange, s.find("l", 100));
+    try expectError(error.InvalidUtf8, cow.Str.init("bad \xc3"));
+    var c = try s.clone();
+    defer c.deinit();
+    try expectError(error.InvalidArgument, c.erase(2, 1)); // inside "é"
+    try expect(c.ptrEq(s)); // a failed write copies nothing
+    var sub = try s.substr(7, 6);
+    defer sub.deinit();
+    try expectEqualStrings("wörld", sub.slice());
+    try expect(sub.isShared());
+}
+
+test "string: buffers copy on write and edit unique ones in place" {
+    var a = try cow.Buf.init(&[_]u8{ 1, 2, 3, 4 });
+    defer a.deinit();
+    var b = try a.clone();
+    defer b.deinit();
+    (try b.makeMut())[0] = 9;
+    try expectEqualSlices(u8, &[_]u8{ 1, 2, 3, 4 }, a.bytes());
+    try expectEqualSlices(u8, &[_]u8{ 9, 2, 3, 4 }, b.bytes());
+    try b.resize(6, 7);
+    try b.erase(1, 2);
+    try expectEqualSlices(u8, &[_]u8{ 9, 4, 7, 7 }, b.bytes());
+
+    var u = try cow.Buf.withCapacity(64);
+    defer u.deinit();
+    try u.append("abc");
+    const data = u.bytes().ptr;
+    try u.append("def");
+    try u.insert(0, "_");
+    try expectEqualStrings("_abcdef", u.bytes());
+    try expectEqual(data, u.bytes().ptr);
+    var part = try u.slice(1, 3);
+    defer part.deinit();
+    try expectEqual(data + 1, part.bytes().ptr);
+}
+
+// ---- vector ----
+
+test "vector: copy on push and set to a shared vector" {
+    var a = try cow.Vec(i32).init(&[_]i32{ 1, 2, 3 });
+    defer a.deinit();
+    var b = try a.clone();
+    defer b.deinit();
+    try expectEqual(@as(u64, 2), a.strongCount());
+    try b.push(4);
+    try expectEqualSlices(i32, &[_]i32{ 1, 2, 3 }, try a.items());
+    try expectEqualSlices(i32, &[_]i32{ 1, 2, 3, 4 }, try b.items());
+    var c = try a.clone();
+    defer c.deinit();
+    try expectEqual(@as(i32, 1), try c.set(0, 100));
+    try expectEqualSlices(i32, &[_]i32{ 1, 2, 3 }, try a.items());
+    try expectEqualSlices(i32, &[_]i32{ 100, 2, 3 }, try c.items());
+    try expectError(error.OutOfRange, c.set(3, 0));
+    try expectEqual(@as(u64, 2), a.stats().copies);
+}
+
+test "vector: unique writes in place, pop, iteration" {
+    var v = try cow.Vec(u64).withCapacity(16);
+    defer v.deinit();
+    try v.push(1);
+    const data = (try v.items()).ptr;
+    var i: u64 = 2;
+    while (i <= 10) : (i += 1) try v.push(i);
+    (try v.makeMut())[0] = 100;
+    try expectEqual(data, (try v.items()).ptr);
+    try expectEqual(@as(?u64, 10), try v.pop());
+    try v.insert(0, 7);
+    try expectEqual(@as(u64, 100), try v.remove(1));
+    try v.extend(&[_]u64{ 11, 12 });
+    var it = v.iterator();
+    var sum: u64 = 0;
+    var n: usize = 0;
+    while (it.next()) |x| {
+        sum += x;
+        n += 1;
+    }
+    try expectEqual(@as(usize, 11), n);
+    try expectEqual(@as(u64, 7 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 11 + 12), sum);
+    try expectEqual(@as(?u64, 12), v.get(10));
+    try expectEqual(@as(?u64, null), v.get(11));
+    try v.truncate(2);
+    try expectEqualSlices(u64, &[_]u64{ 7, 2 }, try v.items());
+    try v.clear();
+    try expectEqual(@as(?u64, null), try v.pop());
+    try expectEqual(@as(u64, 0), v.stats().copies);
+}
+
+// ---- map ----
+
+test "map: insert, remove, contains, iteration" {
+    var m = try cow.Map(u64, f64).init();
+    defer m.deinit();
+    var k: u64 = 0;
+    while (k < 100) : (k += 1) try expectEqual(@as(?f64, null), try m.put(k, @floatFromInt(k)));
+    try expectEqual(@as(?f64, 1), try m.put(1, 42));
+    try expectEqual(@as(usize, 100), m.len());
+    try expect(m.contains(99));
+    try expect(!m.contains(100));
+    try expectEqual(@as(?f64, 2), try m.remove(2));
+    try expectEqual(@as(?f64, null), try m.remove(2));
+    (try m.getMut(1)).?.* += 1;
+    try expectEqual(@as(?f64, 43), m.get(1));
+    var seen = [_]bool{false} ** 100;
+    var it = m.iterator();
+    var n: usize = 0;
+    while (it.next()) |e| {
+        try expect(!seen[e.key]);
+        seen[e.key] = true;
+        n += 1;
+    }
+    try expectEqual(@as(usize, 99), n);
+}
+
+test "map: string keys, copy on the first write to a shared map" {
+    var a = try cow.Map([]const u8, i32).init();
+    defer a.deinit();
+    for ([_][]const u8{ "alpha", "beta", "gamma", "" }, 0..) |w, i| _ = try a.put(w, @intCast(i));
+    var b = try a.clone();
+    defer b.deinit();
+    try expectEqual(@as(?i32, null), try b.remove("delta"));
+    try expect(a.ptrEq(b)); // removing an absent key copies nothing
+    _ = try b.put("beta", -1);
+    _ = try b.remove("gamma");
+    try expectEqual(@as(?i32, 1), a.get("beta"));
+    try expectEqual(@as(?i32, -1), b.get("beta"));
+    try expect(a.contains("gamma") and !b.contains("gamma"));
+    try expectEqual(@as(?i32, 3), a.get(""));
+    var it = a.iterator();
+    var total: usize = 0;
+    while (it.next()) |e| total += e.key.len;
+    try expectEqual(@as(usize, 5 + 4 + 5 + 0), total);
+    try expectError(error.InvalidUtf8, a.put("bad \xff", 0));
+    try expectEqual(@as(u64, 1), a.stats().copies);
+}
+
+// ---- generic box ----
+
+const Point = struct { x: f64, y: f64, tags: [4]i32 = .{ 0, 0, 0, 0 } };
+
+test "generic: make_mut copies a shared box once; into" {
+    var a = try cow.Box(Point).init(.{ .x = 1, .y = 2 });
+    defer a.deinit();
+    var b = try a.clone();
+    defer b.deinit();
+    try expectEqual(a.get(), b.get());
+    (try b.makeMut()).x = 10;
+    (try b.makeMut()).tags[0] = 5;
+    try expectEqual(@as(f64, 1), a.get().x);
+    try expectEqual(@as(f64, 10), b.get().x);
+    try expectEqual(@as(i32, 5), b.get().tags[0]);
+    try expectEqual(@as(u64, 1), a.stats().copies);
+    const p = b.get();
+    (try b.makeMut()).y = 20;
+    try expectEqual(p, b.get()); // unique: in place
+    var c = try a.clone();
+    const v = try c.into();
+    try expectEqual(@as(f64, 1), v.x);
+    try expectEqual(@as(u64, 1), a.strongCount());
+}
+
+// ---- threads ----
+
+fn cloneMany(a: *const cow.Str) void {
+    var i: usize = 0;
+    while (i < 1000) : (i += 1) {
+        var c = a.clone() catch unreachable;
+        std.debug.assert(c.ptrEq(a.*));
+        c.deinit();
+    }
+}
+
+test "threads: ten threads cloning" {
+    var a = try cow.Str.init("shared by ten threads");
+    defer a.deinit();
+    var threads: [10]std.Thread = undefined;
+    for (&threads) |*t| t.* = try std.Thread.spawn(.{}, cloneMany, .{&a});
+    for (threads) |t| t.join();
+    try expectEqual(@as(u64, 1), a.strongCount());
+    try expectEqual(@as(u64, 10000), a.stats().clones);
+    try expectEqual(@as(u64, 0), a.stats().copies);
+}
+
+fn readMany(mine: cow.Buf, shared: *const cow.Vec(i64), index: usize, failures: *std.atomic.Atomic(u32)) void {
+    var m = mine;
+    defer m.deinit();
+    var i: usize = 0;
+    while (i < 100) : (i += 1) {
+        var sum: i64 = 0;
+        var it = shared.iterator();
+        while (it.next()) |x| sum += x;
+        if (m.bytes().len != 256 or m.bytes()[index] != index or sum != 15)
+            _ = failures.fetchAdd(1, .SeqCst);
+    }
+}
+
+test "threads: twenty threads reading" {
+    var bytes: [256]u8 = undefined;
+    for (&bytes, 0..) |*b, i| b.* = @intCast(i);
+    var a = try cow.Buf.init(&bytes);
+    defer a.deinit();
+    var v = try cow.Vec(i64).init(&[_]i64{ 1, 2, 3, 4, 5 });
+    defer v.deinit();
+    var failures = std.atomic.Atomic(u32).init(0);
+    var threads: [20]std.Thread = undefined;
+    for (&threads, 0..) |*t, i| t.* = try std.Thread.spawn(.{}, readMany, .{ try a.clone(), &v, i, &failures });
+    for (threads) |t| t.join();
+    try expectEqual(@as(u32, 0), failures.load(.SeqCst));
+    try expectEqual(@as(u64, 1), a.strongCount());
+    try expectEqual(@as(u64, 0), a.stats().copies);
+}
+
+fn writeOne(s: *cow.Str, v: *cow.Vec(u32), id: u32) void {
+    var buf: [8]u8 = undefined;
+    const suffix = std.fmt.bufPrint(&buf, "-{d}", .{id}) catch unreachable;
+    s.append(suffix) catch unreachable;
+    v.push(id) catch unreachable;
+}
+
+test "threads: ten writers each get a private copy" {
+    var a = try cow.Str.init("base");
+    defer a.deinit();
+    var v = try cow.Vec(u32).init(&([_]u32{0} ** 100));
+    defer v.deinit();
+    var mine: [10]cow.Str = undefined;
+    var vecs: [10]cow.Vec(u32) = undefined;
+    var threads: [10]std.Thread = undefined;
+    for (&threads, 0..) |*t, i| {
+        mine[i] = try a.clone();
+        vecs[i] = try v.clone();
+        t.* = try std.Thread.spawn(.{}, writeOne, .{ &mine[i], &vecs[i], @as(u32, @intCast(i)) });
+    }
+    for (threads) |t| t.join();
+    try expectEqualStrings("base", a.slice());
+    try expectEqual(@as(usize, 100), v.len());
+    for (&mine, &vecs, 0..) |*s, *w, i| {
+        var expected: [8]u8 = undefined;
+        try expectEqualStrings(try std.fmt.bufPrint(&expected, "base-{d}", .{i}), s.slice());
+        try expectEqual(@as(?u32, @intCast(i)), w.get(100));
+        try expect(!s.ptrEq(a));
+        s.deinit();
+        w.deinit();
+    }
+    try expectEqual(@as(u64, 10), a.stats().copies);
+    try expectEqual(@as(u64, 10), v.stats().copies);
+}
+
+// ---- stats ----
+
+test "stats: clones, copies, copy rate, report lines" {
+    var a = try cow.Buf.init(&([_]u8{0} ** 2048));
+    defer a.deinit();
+    var clones: [3]cow.Buf = undefined;
+    for (&clones) |*c| c.* = try a.clone();
+    (try clones[2].makeMut())[0] = 1;
+    const s = a.stats();
+    try expectEqual(@as(u32, 1), s.enabled);
+    try expectEqual(@as(u64, 3), s.clones);
+    try expectEqual(@as(u64, 1), s.copies);
+    try expectEqual(@as(u64, 2048), s.bytes_copied);
+    try expectEqual(@as(u64, 4), s.live_handles);
+    try expectEqual(@as(u64, 2), s.live_values);
+    try expectEqual(@as(u64, 4096), s.memory_saved);
+    try expectEqual(@as(f64, 1.0 / 3.0), s.copy_rate);
+    var report = try a.report();
+    defer report.deinit();
+    var lines = std.mem.splitScalar(u8, report.slice(), '\n');
+    for ([_][]const u8{ "Clones: 3", "Copies: 1", "Copy rate: 33.3%", "Bytes copied: 2048", "Memory saved: 4096 bytes (0.00 MB)", "Live handles: 4" }) |want| {
+        try expectEqualStrings(want, lines.next().?);
+    }
+    for (&clones) |*c| c.deinit();
+
+    var q = try cow.Str.initWith("quiet", .{ .stats = false });
+    defer q.deinit();
+    var q2 = try q.clone();
+    defer q2.deinit();
+    try expectEqual(@as(u32, 0), q.stats().enabled);
+    try expectEqual(@as(u64, 0), q.stats().clones);
+}
+
+test "nothing leaks" {
+    const before = cow.globalStats();
+    {
+        var s = try cow.Str.init("x");
+        defer s.deinit();
+        var t = try s.clone();
+        defer t.deinit();
+        try t.append("y");
+        var m = try cow.Map([]const u8, u8).init();
+        defer m.deinit();
+        _ = try m.put("k", 1);
+        var n = try m.clone();
+        defer n.deinit();
+        _ = try n.remove("k");
+        var bx = try cow.Box([2]u64).init(.{ 1, 2 });
+        defer bx.deinit();
+        var r = try bx.report();
+        defer r.deinit();
+    }
+    const after = cow.globalStats();
+    try expectEqual(before.live_values, after.live_values);
+    try expectEqual(before.live_allocations, after.live_allocations);
+    try expectEqual(before.live_bytes, after.live_bytes);
+    try expectEqual(@as(u32, 100), cow.version());
+}
