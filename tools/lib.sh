@@ -48,3 +48,15 @@ print_stage_times() {
     echo "== stage times"
     for t in "${STAGE_TIMES[@]}"; do echo "   $t"; done
 }
+
+# ninja, quiet on success; on failure its output (compiler errors) is shown.
+build_quietly() {
+    local log
+    log="$(mktemp)"
+    if ! ninja -C "$1" >"$log" 2>&1; then
+        tail -60 "$log"
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+}
