@@ -55,6 +55,11 @@ COW_API const uint8_t *cow_buf_data(const cow_buf *buf) noexcept {
 }
 
 COW_API cow_status cow_buf_make_mut(cow_buf **slot, uint8_t **out_data) noexcept {
+    // Fast path: a unique buffer with storage needs no call and no slot write.
+    if (bytes_rep *b = slot ? bytes_of(*slot, K) : nullptr; b && bytes_writable_in_place(b, b->len)) {
+        if (out_data) *out_data = reinterpret_cast<uint8_t *>(b->data);
+        return COW_OK;
+    }
     return edit_bytes(slot, K, [&](bytes_rep **b) {
         cow_status s = bytes_reserve_unique(b, (*b)->len, (*b)->len);
         if (s == COW_OK && out_data) *out_data = reinterpret_cast<uint8_t *>((*b)->data);

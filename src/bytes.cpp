@@ -20,7 +20,11 @@ void free_owner(bytes_rep *b) noexcept {
 }
 
 void drop_keep(bytes_rep *owner) noexcept {
-    if (owner->keep.fetch_sub(1, std::memory_order_acq_rel) == 1) free_owner(owner);
+    // keep == 1 means we hold the last unit: no handle or slice is left that
+    // could add one, so the read-modify-write can be skipped.
+    if (owner->keep.load(std::memory_order_acquire) == 1 ||
+        owner->keep.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        free_owner(owner);
 }
 
 void last_handle_released(rep *r) noexcept {
@@ -108,7 +112,7 @@ cow_status bytes_reserve_unique(bytes_rep **slot, std::size_t keep_len,
     bytes_rep *b = *slot;
     std::size_t need;
     if (!add_size(min_len, 1, need)) return COW_EOVERFLOW;
-    if (!rep_is_shared(b)) {
+    if (!bytes_shared(b)) {
         if (need <= b->cap) return COW_OK;
         std::size_t cap = grown(b->cap, need);
         char *data;
@@ -160,7 +164,7 @@ cow_status bytes_insert(bytes_rep **slot, std::size_t at, const char *src, std::
 cow_status bytes_erase(bytes_rep **slot, std::size_t at, std::size_t n) noexcept {
     bytes_rep *b = *slot;
     if (n == 0) return COW_OK;
-    if (rep_is_shared(b)) {
+    if (bytes_shared(b)) {
         // Copy only what survives: prefix, then suffix.
         std::size_t new_len = b->len - n;
         bytes_rep *c = alloc_owner(b->data, at, new_len);
@@ -239,7 +243,7 @@ cow_status bytes_cstr(bytes_rep **slot, const char **out) noexcept {
 
 cow_status bytes_into(bytes_rep **slot, cow_owned *out) noexcept {
     bytes_rep *b = *slot;
-    if (!rep_is_shared(b) && b->cap) {
+    if (!bytes_shared(b) && b->cap) {
         // Unique owner: hand over the storage itself.
         out->data = b->data;
         out->len = b->len;

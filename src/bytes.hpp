@@ -23,6 +23,18 @@ struct bytes_rep : rep {
 
 extern const rep_ops bytes_ops;
 
+// rep_is_shared for bytes, without the indirect call: other handles, a
+// slice, or an owner that slices still view.
+inline bool bytes_shared(const bytes_rep *b) noexcept {
+    return rep_handles(b) != 1 || b->owner != nullptr ||
+           b->keep.load(std::memory_order_acquire) != 1;
+}
+// A write of up to `len` bytes can go straight to b->data (the hot path of
+// make_mut and small appends: no copy, no growth, no slot update).
+inline bool bytes_writable_in_place(const bytes_rep *b, std::size_t len) noexcept {
+    return len < b->cap && !bytes_shared(b);
+}
+
 inline bytes_rep *as_bytes(rep *r) noexcept { return static_cast<bytes_rep *>(r); }
 
 cow_status bytes_new(bytes_rep **out, cow_kind_t kind, const char *src, std::size_t len,

@@ -1,5 +1,7 @@
 #include "lineage.hpp"
 
+#include <mutex>
+
 #include <new>
 
 #include "alloc.hpp"
@@ -14,7 +16,7 @@ lineage *lineage_new() noexcept {
 
 void lineage_join(lineage *l, rep *r, std::uint64_t copies, std::uint64_t bytes,
                   std::uint64_t clones) noexcept {
-    std::lock_guard<std::mutex> lock(l->mu);
+    std::lock_guard<spinlock> lock(l->mu);
     r->lin_prev = nullptr;
     r->lin_next = l->head;
     if (l->head) l->head->lin_prev = r;
@@ -27,7 +29,7 @@ void lineage_join(lineage *l, rep *r, std::uint64_t copies, std::uint64_t bytes,
 void lineage_leave(lineage *l, rep *r) noexcept {
     bool last;
     {
-        std::lock_guard<std::mutex> lock(l->mu);
+        std::lock_guard<spinlock> lock(l->mu);
         l->retired_clones += r->count.load(std::memory_order_relaxed) >> 32;
         if (r->lin_prev)
             r->lin_prev->lin_next = r->lin_next;

@@ -5,14 +5,29 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <thread>
 
 #include "rep.hpp"
 
 namespace cow::detail {
 
+// A minimal lock: held only for a few pointer and counter updates, so one
+// atomic exchange to take it and a store to drop it beat a mutex's pair of
+// read-modify-writes on the copy and free paths.
+class spinlock {
+public:
+    void lock() noexcept {
+        while (locked_.exchange(true, std::memory_order_acquire))
+            while (locked_.load(std::memory_order_relaxed)) std::this_thread::yield();
+    }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
+};
+
 struct lineage {
-    std::mutex mu;                          // guards everything but carried_clones
+    spinlock mu;                            // guards everything but carried_clones
     rep *head = nullptr;                    // live representations
     std::uint64_t retired_clones = 0;       // clones counted by freed reps
     std::uint64_t copies = 0;

@@ -3,6 +3,8 @@
 #include "alloc.hpp"
 #include "lineage.hpp"
 
+#include <mutex>
+
 namespace cow::detail {
 
 cow_status seed_from_options(const cow_options *options, rep_seed &out) noexcept {
@@ -117,7 +119,7 @@ void rep_stats(const rep *r, cow_stats_info &out) noexcept {
     out.enabled = 1;
     std::uint64_t clones, handles = 0, values = 0;
     {
-        std::lock_guard<std::mutex> lock(l->mu);
+        std::lock_guard<spinlock> lock(l->mu);
         clones = l->retired_clones + l->carried_clones.load(std::memory_order_relaxed);
         for (rep *p = l->head; p; p = p->lin_next) {
             std::uint64_t c = p->count.load(std::memory_order_relaxed);
