@@ -180,8 +180,10 @@ COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *ve
     cow_status s = handle_status(vec, K);
     if (s != COW_OK) return s;
     if (!cursor) return COW_EINVAL;
-    *cursor = cow_vec_cursor{};
+    // Only what a walk reads: clearing the whole struct (its tree path
+    // included) costs more than iterating a small flat vector.
     cursor->size = sizeof(cow_vec_cursor);
+    cursor->reserved = 0;
     cursor->vec = vec;
     cursor->next = 0;
     return COW_OK;
