@@ -16,22 +16,32 @@ inline cow_status handle_status(const void *h, cow_kind_t kind) noexcept {
     return detail::rep_of(h, kind) ? COW_OK : COW_ETYPE;
 }
 
-inline bytes_rep *bytes_of(const void *h, cow_kind_t kind) noexcept {
-    rep *r = detail::rep_of(h, kind);
-    return r ? detail::as_bytes(r) : nullptr;
+// The representation behind a handle of the given kind, or nullptr.
+template <class Rep>
+inline Rep *rep_as(const void *h, cow_kind_t kind) noexcept {
+    return static_cast<Rep *>(detail::rep_of(h, kind));
 }
 
-// Runs edit(bytes_rep **) on a private copy of the slot's pointer and stores
-// the result back only on success: the caller's slot changes only then.
-template <class Handle, class Edit>
-inline cow_status edit_bytes(Handle **slot, cow_kind_t kind, Edit edit) noexcept {
+inline bytes_rep *bytes_of(const void *h, cow_kind_t kind) noexcept {
+    return rep_as<bytes_rep>(h, kind);
+}
+
+// Runs edit(Rep **) on a private copy of the slot's pointer and stores the
+// result back only on success: the caller's slot changes only then.
+template <class Rep, class Handle, class Edit>
+inline cow_status edit_slot(Handle **slot, cow_kind_t kind, Edit edit) noexcept {
     if (!slot) return COW_EINVAL;
     cow_status s = handle_status(*slot, kind);
     if (s != COW_OK) return s;
-    bytes_rep *b = bytes_of(*slot, kind);
-    s = edit(&b);
-    if (s == COW_OK) *slot = reinterpret_cast<Handle *>(b);
+    Rep *r = rep_as<Rep>(*slot, kind);
+    s = edit(&r);
+    if (s == COW_OK) *slot = reinterpret_cast<Handle *>(r);
     return s;
+}
+
+template <class Handle, class Edit>
+inline cow_status edit_bytes(Handle **slot, cow_kind_t kind, Edit edit) noexcept {
+    return edit_slot<bytes_rep>(slot, kind, edit);
 }
 
 }  // namespace cow::capi

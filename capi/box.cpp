@@ -10,24 +10,13 @@ using cow::capi::handle_status;
 namespace {
 constexpr cow_kind_t K = COW_KIND_BOX;
 
-box_rep *box_of(const void *h) noexcept {
-    rep *r = rep_of(h, K);
-    return r ? as_box(r) : nullptr;
-}
+box_rep *box_of(const void *h) noexcept { return cow::capi::rep_as<box_rep>(h, K); }
 
 cow_box *handle(box_rep *b) noexcept { return reinterpret_cast<cow_box *>(b); }
 
-// Runs edit(box_rep **) on a copy of the slot's pointer and stores the
-// result back only on success.
 template <class Edit>
 cow_status edit_box(cow_box **slot, Edit edit) noexcept {
-    if (!slot) return COW_EINVAL;
-    cow_status s = handle_status(*slot, K);
-    if (s != COW_OK) return s;
-    box_rep *b = box_of(*slot);
-    s = edit(&b);
-    if (s == COW_OK) *slot = handle(b);
-    return s;
+    return cow::capi::edit_slot<box_rep>(slot, K, edit);
 }
 }  // namespace
 

@@ -9,24 +9,13 @@ using cow::capi::handle_status;
 namespace {
 constexpr cow_kind_t K = COW_KIND_VEC;
 
-vec_rep *vec_of(const void *h) noexcept {
-    rep *r = rep_of(h, K);
-    return r ? as_vec(r) : nullptr;
-}
+vec_rep *vec_of(const void *h) noexcept { return cow::capi::rep_as<vec_rep>(h, K); }
 
 cow_vec *handle(vec_rep *v) noexcept { return reinterpret_cast<cow_vec *>(v); }
 
-// Runs edit(vec_rep **) on a copy of the slot's pointer and stores the
-// result back only on success.
 template <class Edit>
 cow_status edit_vec(cow_vec **slot, Edit edit) noexcept {
-    if (!slot) return COW_EINVAL;
-    cow_status s = handle_status(*slot, K);
-    if (s != COW_OK) return s;
-    vec_rep *v = vec_of(*slot);
-    s = edit(&v);
-    if (s == COW_OK) *slot = handle(v);
-    return s;
+    return cow::capi::edit_slot<vec_rep>(slot, K, edit);
 }
 
 cow_status make_unique(vec_rep **v) noexcept {
