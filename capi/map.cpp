@@ -1,1 +1,165 @@
-// placeholder: being written
+// cow_map: argument checking and translation to the map core.
+#include <cstddef>
+
+#include "../src/alloc.hpp"
+#include "../src/map.hpp"
+#include "../src/type.hpp"
+#include "../src/utf8.hpp"
+#include "api.hpp"
+
+using namespace cow::detail;
+using cow::capi::handle_status;
+
+namespace {
+constexpr cow_kind_t K = COW_KIND_MAP;
+
+map_rep *map_of(const void *h) noexcept {
+    rep *r = rep_of(h, K);
+    return r ? as_map(r) : nullptr;
+}
+
+// A key argument: (bytes, length) for variable-length keys (bytes may be
+// NULL when empty), else one key of exactly elem_size bytes.
+cow_status check_key(const map_rep *m, const void *key, std::size_t key_len) noexcept {
+    if (m->mode == key_mode::varlen) {
+        if (!key && key_len) return COW_EINVAL;
+        return key_len < max_alloc ? COW_OK : COW_EOVERFLOW;
+    }
+    return key && key_len == m->key_type->elem_size ? COW_OK : COW_EINVAL;
+}
+
+// Runs edit(map_rep **) on a private copy of the slot's pointer after the
+// slot and key checks; the slot is written back only on success.
+template <class Edit>
+cow_status edit_map(cow_map **slot, const void *key, std::size_t key_len, Edit edit) noexcept {
+    if (!slot) return COW_EINVAL;
+    cow_status s = handle_status(*slot, K);
+    if (s != COW_OK) return s;
+    map_rep *m = map_of(*slot);
+    s = check_key(m, key, key_len);
+    if (s != COW_OK) return s;
+    s = edit(&m);
+    if (s == COW_OK) *slot = reinterpret_cast<cow_map *>(m);
+    return s;
+}
+
+// The value for a lookup, or nullptr (absent, or not a valid key).
+const void *lookup(const map_rep *m, const void *key, std::size_t key_len) noexcept {
+    if (!m || check_key(m, key, key_len) != COW_OK) return nullptr;
+    return map_get(m, key, key_len);
+}
+}  // namespace
+
+extern "C" {
+
+COW_API cow_status cow_map_new(cow_map **out, const cow_type *key_type, const cow_type *value_type,
+                               const cow_options *options) noexcept {
+    if (!out) return COW_EINVAL;
+    if (type_check(key_type) != COW_OK || type_check(value_type) != COW_OK) return COW_EINVAL;
+    if (type_is_varlen(value_type)) return COW_EINVAL;  // values are fixed-size
+    map_rep *m;
+    cow_status s = map_new(&m, key_type, value_type, options);
+    if (s == COW_OK) *out = reinterpret_cast<cow_map *>(m);
+    return s;
+}
+
+COW_API cow_map *cow_map_clone(const cow_map *map) noexcept {
+    rep *r = rep_of(map, K);
+    return r ? reinterpret_cast<cow_map *>(rep_clone(r)) : nullptr;
+}
+
+COW_API void cow_map_release(cow_map *map) noexcept {
+    if (rep *r = rep_of(map, K)) rep_release(r);
+}
+
+COW_API size_t cow_map_len(const cow_map *map) noexcept {
+    map_rep *m = map_of(map);
+    return m ? m->len : 0;
+}
+
+COW_API const cow_type *cow_map_key_type(const cow_map *map) noexcept {
+    map_rep *m = map_of(map);
+    return m ? m->key_type : nullptr;
+}
+
+COW_API const cow_type *cow_map_value_type(const cow_map *map) noexcept {
+    map_rep *m = map_of(map);
+    return m ? m->value_type : nullptr;
+}
+
+COW_API const void *cow_map_get(const cow_map *map, const void *key, size_t key_len) noexcept {
+    return lookup(map_of(map), key, key_len);
+}
+
+COW_API bool cow_map_contains(const cow_map *map, const void *key, size_t key_len) noexcept {
+    return lookup(map_of(map), key, key_len) != nullptr;
+}
+
+COW_API cow_status cow_map_insert(cow_map **slot, const void *key, size_t key_len,
+                                  const void *value, void *out_old, bool *out_replaced) noexcept {
+    return edit_map(slot, key, key_len, [&](map_rep **m) {
+        if (!value) return COW_EINVAL;
+        if (type_is_string((*m)->key_type) && !utf8_valid(static_cast<const char *>(key), key_len))
+            return COW_EUTF8;
+        return map_insert(m, key, key_len, value, out_old, out_replaced);
+    });
+}
+
+COW_API cow_status cow_map_remove(cow_map **slot, const void *key, size_t key_len,
+                                  void *out_value) noexcept {
+    // Invalid UTF-8 needs no check: no stored string key can equal it.
+    return edit_map(slot, key, key_len,
+                    [&](map_rep **m) { return map_remove(m, key, key_len, out_value); });
+}
+
+COW_API cow_status cow_map_get_mut(cow_map **slot, const void *key, size_t key_len,
+                                   void **out_value) noexcept {
+    if (!out_value) return COW_EINVAL;
+    void *v = nullptr;
+    cow_status s = edit_map(slot, key, key_len,
+                            [&](map_rep **m) { return map_get_mut(m, key, key_len, &v); });
+    if (s == COW_OK) *out_value = v;
+    return s;
+}
+
+COW_API cow_status cow_map_clear(cow_map **slot) noexcept {
+    if (!slot) return COW_EINVAL;
+    cow_status s = handle_status(*slot, K);
+    if (s != COW_OK) return s;
+    map_rep *m = map_of(*slot);
+    s = map_clear(&m);
+    if (s == COW_OK) *slot = reinterpret_cast<cow_map *>(m);
+    return s;
+}
+
+COW_API cow_status cow_map_cursor_init(cow_map_cursor *cursor, const cow_map *map) noexcept {
+    if (!cursor) return COW_EINVAL;
+    cow_status s = handle_status(map, K);
+    if (s != COW_OK) return s;
+    *cursor = cow_map_cursor{};
+    cursor->size = sizeof(cow_map_cursor);
+    cursor->map = map;
+    return COW_OK;
+}
+
+COW_API bool cow_map_next(cow_map_cursor *cursor, const void **out_key, size_t *out_key_len,
+                          const void **out_value) noexcept {
+    if (!cursor || cursor->size < offsetof(cow_map_cursor, path)) return false;
+    map_rep *m = map_of(cursor->map);
+    if (!m) return false;
+    std::size_t i = map_next_full(m, cursor->next);
+    if (i == map_npos) {
+        cursor->next = m->table.cap;
+        return false;
+    }
+    const void *key;
+    std::size_t key_len;
+    map_key_at(m, i, &key, &key_len);
+    if (out_key) *out_key = key;
+    if (out_key_len) *out_key_len = key_len;
+    if (out_value) *out_value = map_value(m, i);
+    cursor->next = i + 1;
+    return true;
+}
+
+}  // extern "C"
