@@ -13,10 +13,7 @@ using cow::capi::handle_status;
 namespace {
 constexpr cow_kind_t K = COW_KIND_MAP;
 
-map_rep *map_of(const void *h) noexcept {
-    rep *r = rep_of(h, K);
-    return r ? as_map(r) : nullptr;
-}
+map_rep *map_of(const void *h) noexcept { return cow::capi::rep_as<map_rep>(h, K); }
 
 // A key argument: (bytes, length) for variable-length keys (bytes may be
 // NULL when empty), else one key of exactly elem_size bytes.
@@ -32,15 +29,10 @@ cow_status check_key(const map_rep *m, const void *key, std::size_t key_len) noe
 // slot and key checks; the slot is written back only on success.
 template <class Edit>
 cow_status edit_map(cow_map **slot, const void *key, std::size_t key_len, Edit edit) noexcept {
-    if (!slot) return COW_EINVAL;
-    cow_status s = handle_status(*slot, K);
-    if (s != COW_OK) return s;
-    map_rep *m = map_of(*slot);
-    s = check_key(m, key, key_len);
-    if (s != COW_OK) return s;
-    s = edit(&m);
-    if (s == COW_OK) *slot = reinterpret_cast<cow_map *>(m);
-    return s;
+    return cow::capi::edit_slot<map_rep>(slot, K, [&](map_rep **m) {
+        cow_status s = check_key(*m, key, key_len);
+        return s != COW_OK ? s : edit(m);
+    });
 }
 
 // The value for a lookup, or nullptr (absent, or not a valid key).

@@ -16,6 +16,11 @@ constexpr std::uint64_t k0 = 0x9e3779b97f4a7c15ull;
 constexpr std::uint64_t k1 = 0xd6e8feb86659fd93ull;
 constexpr std::uint64_t k2 = 0xa0761d6478bd642full;
 
+inline std::uint64_t load32(const unsigned char *p) noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
 inline std::uint64_t load64(const unsigned char *p) noexcept {
     std::uint64_t v;
     std::memcpy(&v, p, 8);
@@ -57,10 +62,13 @@ std::uint64_t hash_bytes(const void *data, std::size_t n, std::uint64_t seed) no
     if (n >= 8) {
         a = load64(p);
         b = load64(p + n - 8);
+    } else if (n >= 4) {
+        // 4..7 bytes: two overlapping 4-byte loads (no variable-length copy).
+        a = load32(p);
+        b = load32(p + n - 4);
     } else if (n > 0) {
-        // 1..7 bytes: first, middle and last byte plus the tail as an integer.
+        // 1..3 bytes: first, middle and last byte.
         a = (std::uint64_t{p[0]} << 16) | (std::uint64_t{p[n / 2]} << 8) | p[n - 1];
-        std::memcpy(&b, p, n);
     }
     h = fold_mul(a ^ k2 ^ h, b ^ k1);
     return hash_mix(h ^ n);
