@@ -1,0 +1,139 @@
+// Fuzz target: values inside values. Vectors, maps and boxes of handles hold
+// strings, buffers and other containers (vectors of strings, maps holding
+// vectors, boxes of maps, up to a few levels), and edits reach inner values
+// through cow_vec_get_mut / cow_map_get_mut / cow_box_make_mut slots: one
+// copy per shared level, never a change seen by another holder. Element
+// handles are cloned when stored and when their container is copied; the
+// model (world.hpp) counts those references in every strong count.
+#include "container_ops.hpp"
+
+namespace {
+
+using namespace fuzz;
+
+kind_api mixed_api() {
+    // Typed calls use the vector functions; other kinds in the pool are the
+    // "wrong kind" for them.
+    return {COW_KIND_VEC, [](const void *h) -> void * { return cow_vec_clone(static_cast<const cow_vec *>(h)); },
+            [](void *h) { cow_vec_release(static_cast<cow_vec *>(h)); },
+            [](void *h) { cow_box_release(static_cast<cow_box *>(h)); }};
+}
+
+struct mixed_fuzzer : container_fuzzer {
+    explicit mixed_fuzzer(provider &in)
+        : container_fuzzer(in, mixed_api(),
+                           {elem_kind::handle, elem_kind::handle, elem_kind::handle, elem_kind::u32,
+                            elem_kind::tracked},
+                           {elem_kind::u32, elem_kind::u64}) {
+        nested_callback_status_is_enomem = true;
+        w.failed_calls_may_count = true;
+    }
+
+    // A string or a buffer for the pool (the leaves of nested values).
+    void op_bytes_new() {
+        int j = draw_slot();
+        bool str = in.ConsumeBool();
+        options_draw o = draw_options(in);
+        expectation e = o.defects;
+        std::string text = draw_text(in, 24);
+        if (str) e.add(!utf8_ok(text), COW_EUTF8);
+        void *out = nullptr;
+        before_call bc;
+        cow_status st = str ? cow_str_new(reinterpret_cast<cow_str **>(&out), text.data(), text.size(), o.ptr())
+                            : cow_buf_new(reinterpret_cast<cow_buf **>(&out), text.data(), text.size(), o.ptr());
+        if (!FUZZ_JUDGE("cow_str_new/cow_buf_new", e, st, bc)) return bc.unchanged();
+        w.created(out, str ? COW_KIND_STR : COW_KIND_BUF, text, o);
+        put(j, out);
+    }
+
+    // Appends to the string or buffer whose handle is in *where.
+    void append_bytes(target &t, cow_kind_t kind) {
+        std::string cur = w.rep(t.handle()).bytes;
+        std::string text = draw_text(in, 8);
+        expectation e;
+        if (kind == COW_KIND_STR) e.add(!utf8_ok(text), COW_EUTF8);
+        void *old = t.handle();
+        before_call bc;
+        cow_status st = kind == COW_KIND_STR ? cow_str_append(t.slot<cow_str>(), text.data(), text.size())
+                                             : cow_buf_append(t.slot<cow_buf>(), text.data(), text.size());
+        if (!FUZZ_JUDGE("append (nested)", e, st, bc)) return failed(t, old, bc);
+        w.edited(t.index, old, t.handle(), cur + text, !text.empty(), cur.size());
+    }
+
+    // An edit of the value held in a container's element slot.
+    void edit_inner(void **where, std::uint64_t &model) override {
+        target t;
+        t.where = where;
+        t.index = -1;
+        cow_kind_t kind = w.rep(*where).kind;
+        switch (kind) {
+        case COW_KIND_STR:
+        case COW_KIND_BUF:
+            if (in.ConsumeBool()) append_bytes(t, kind);
+            else op_make_mut_generic(&t);
+            break;
+        case COW_KIND_VEC:
+            switch (in.ConsumeIntegralInRange<int>(0, 4)) {
+            case 0: op_vec_put(0, &t); break;
+            case 1: op_vec_remove(1, &t); break;
+            case 2: op_vec_extend(&t); break;
+            default: op_vec_mut(true, &t); break;  // one level deeper
+            }
+            break;
+        case COW_KIND_MAP:
+            switch (in.ConsumeIntegralInRange<int>(0, 3)) {
+            case 0: op_map_insert(&t); break;
+            case 1: op_map_remove(&t); break;
+            default: op_map_get_mut(&t); break;  // one level deeper
+            }
+            break;
+        case COW_KIND_BOX:
+            if (in.ConsumeBool()) op_box_make_mut(&t);
+            else op_box_update(&t);
+            break;
+        default: FUZZ_CHECK(false);
+        }
+        // The container now holds whatever the slot holds (a copy, if the
+        // inner value was shared).
+        model = as_bits(*where);
+    }
+
+    void step() {
+        switch (in.ConsumeIntegralInRange<int>(0, 21)) {
+        case 0: case 1: op_bytes_new(); break;
+        case 2: op_vec_new(); break;
+        case 3: op_map_new(); break;
+        case 4: op_box_new(); break;
+        case 5: case 6: op_clone(); break;
+        case 7: op_release(); break;
+        case 8: case 9: op_vec_put(0); break;
+        case 10: op_vec_put(2); break;
+        case 11: op_vec_remove(1); break;
+        case 12: case 13: op_vec_mut(true); break;
+        case 14: case 15: op_map_insert(); break;
+        case 16: op_map_get_mut(); break;
+        case 17: op_map_remove(); break;
+        case 18: op_box_make_mut(); break;
+        case 19: op_vec_into(); break;
+        case 20: op_stats(); break;
+        default: op_arm_failure(); break;
+        }
+    }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    begin_input();
+    {
+        provider in(data, size);
+        mixed_fuzzer f(in);
+        for (int steps = 0; steps < 200 && in.remaining_bytes() > 0; ++steps) {
+            f.before_op();
+            f.step();
+            f.after_op();
+        }
+        f.finish();
+    }
+    return 0;
+}

@@ -1,0 +1,156 @@
+// Fuzz target: cow_str (UTF-8 validation, character boundaries, substrings
+// sharing storage, NUL-terminated access). The operations shared with
+// cow_buf live in bytes_ops.hpp; the model is world.hpp.
+#include "bytes_ops.hpp"
+
+namespace {
+
+using namespace fuzz;
+
+struct str_fuzzer : bytes_fuzzer<str_api> {
+    using bytes_fuzzer::bytes_fuzzer;
+
+    void op_from_cstr() {
+        int j = draw_slot();
+        options_draw o = draw_options(in);
+        expectation e = o.defects;
+        std::string text = draw_text(in);
+        bool null_text = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+        e.add(null_text, COW_EINVAL);
+        std::string until_nul = text.substr(0, text.find('\0'));
+        e.add(!null_text && !utf8_ok(until_nul), COW_EUTF8);
+        cow_str *out = sentinel<cow_str>();
+        before_call bc;
+        cow_status st = cow_str_from_cstr(&out, null_text ? nullptr : text.c_str(), o.ptr());
+        if (!FUZZ_JUDGE("cow_str_from_cstr", e, st, bc)) {
+            FUZZ_CHECK(out == sentinel<cow_str>());
+            return bc.unchanged();
+        }
+        w.created(out, COW_KIND_STR, until_nul, o);
+        put(j, out);
+    }
+
+    void op_make_mut() {
+        target t = draw_target();
+        std::string cur = value(t);
+        expectation e = t.defects;
+        void *old = t.handle();
+        before_call bc;
+        cow_status st = cow_str_make_mut(t.slot<cow_str>());
+        if (!FUZZ_JUDGE("cow_str_make_mut", e, st, bc)) return failed(t, old, bc);
+        w.edited(t.index, old, t.handle(), cur, true, cur.size());
+        FUZZ_CHECK(!cow_is_shared(t.handle()));
+    }
+
+    // cow_str_cstr copies exactly a substring that does not end its storage.
+    void op_cstr() {
+        target t = draw_target();
+        std::string cur = value(t);
+        expectation e = t.defects;
+        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+        e.add(null_out, COW_EINVAL);
+        bool copies = false;
+        if (t.valid()) {
+            const rep_model &r = w.rep(t.handle());
+            copies = world::is_slice(r) && r.off + r.bytes.size() != w.rep(r.owner).bytes.size();
+        }
+        const char *p = sentinel<char>();
+        void *old = t.handle();
+        before_call bc;
+        cow_status st = cow_str_cstr(t.slot<cow_str>(), null_out ? nullptr : &p);
+        if (!FUZZ_JUDGE("cow_str_cstr", e, st, bc)) {
+            FUZZ_CHECK(p == sentinel<char>());
+            return failed(t, old, bc);
+        }
+        w.edited(t.index, old, t.handle(), cur, copies, cur.size());
+        FUZZ_CHECK(p == cow_str_data(static_cast<cow_str *>(t.handle())));
+        FUZZ_CHECK(cur.empty() || std::memcmp(p, cur.data(), cur.size()) == 0);
+        FUZZ_CHECK(p[cur.size()] == '\0');
+    }
+
+    void op_find() {
+        expectation e;
+        const void *h = draw_source(e);
+        std::string hay = e.ok() ? w.rep(h).bytes : std::string();
+        std::string needle;
+        const char *p = nullptr;
+        std::size_t n = 0;
+        switch (in.ConsumeIntegralInRange<int>(0, 9)) {
+        case 0: break;  // NULL, 0: the empty needle
+        case 1:
+            n = in.ConsumeIntegralInRange<std::size_t>(1, 4);
+            e.add(true, COW_EINVAL);
+            break;
+        case 2: case 3: {
+            // A piece of the haystack itself, so that it is found.
+            std::size_t off = in.ConsumeIntegralInRange<std::size_t>(0, hay.size());
+            needle = hay.substr(off, in.ConsumeIntegralInRange<std::size_t>(0, hay.size() - off));
+            p = needle.data();
+            n = needle.size();
+            break;
+        }
+        default:
+            needle = draw_text(in, 8);
+            p = needle.data();
+            n = needle.size();
+        }
+        std::size_t from = draw_index(in, hay.size());
+        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+        e.add(null_out, COW_EINVAL);
+        std::size_t expect = std::string::npos;
+        if (e.ok()) {
+            e.add(from > hay.size(), COW_ERANGE);
+            if (from <= hay.size()) expect = hay.find(needle, from);
+            e.add(from <= hay.size() && expect == std::string::npos, COW_ENOTFOUND);
+        }
+        std::size_t pos = 777;
+        before_call bc;
+        cow_status st = cow_str_find(static_cast<const cow_str *>(h), p, n, from,
+                                     null_out ? nullptr : &pos);
+        if (!FUZZ_JUDGE("cow_str_find", e, st, bc)) {
+            FUZZ_CHECK(pos == 777);
+            return bc.unchanged();
+        }
+        FUZZ_CHECK(pos == expect);
+    }
+
+    void step() {
+        switch (in.ConsumeIntegralInRange<int>(0, 19)) {
+        case 0: case 1: op_new(); break;
+        case 2: op_from_cstr(); break;
+        case 3: case 4: op_clone(); break;
+        case 5: op_release(); break;
+        case 6: op_insert(true); break;
+        case 7: op_insert(false); break;
+        case 8: op_erase(); break;
+        case 9: op_truncate(); break;
+        case 10: op_cstr(); break;
+        case 11: op_make_mut(); break;
+        case 12: op_make_mut_generic(); break;
+        case 13: op_slice(); break;
+        case 14: op_into(); break;
+        case 15: op_stats(); break;
+        case 16: op_compare(); break;
+        case 17: op_find(); break;
+        case 18: op_queries_typed(); break;
+        default: op_arm_failure(); break;
+        }
+    }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    begin_input();
+    {
+        provider in(data, size);
+        str_fuzzer f(in);
+        for (int steps = 0; steps < 200 && in.remaining_bytes() > 0; ++steps) {
+            f.before_op();
+            f.step();
+            f.after_op();
+        }
+        f.finish();
+    }
+    return 0;
+}

@@ -1,0 +1,322 @@
+// The operations every fuzz target shares, whatever the kind of its values:
+// choosing slots (valid and defective), clone, release, the generic
+// cow_make_mut, statistics and reports, queries on invalid handles, and
+// arming an allocation or callback failure for the next operation. Each
+// operation predicts its outcome with the model, makes the call, checks the
+// status and out-parameters and, on failure, that nothing changed. The
+// caller runs world::check() after every operation.
+#pragma once
+#include <cinttypes>
+#include <string>
+
+#include "world.hpp"
+
+namespace fuzz {
+
+// Snapshot taken before a call: what a failed call must leave as it was.
+struct before_call {
+    cow_global_stats_info global = global_stats();
+    std::uint64_t calls = alloc_state.calls;
+    void unchanged() const { FUZZ_CHECK(same_global(global, global_stats())); }
+};
+#define FUZZ_JUDGE(what, e, st, bc) ::fuzz::judge(__FILE__, __LINE__, what, e, st, (bc).calls)
+
+// An address no call may write to on failure (out-parameters).
+template <class T>
+T *sentinel() {
+    static unsigned char storage[64];
+    return reinterpret_cast<T *>(storage);
+}
+
+// The typed entry points of the kind a target fuzzes.
+struct kind_api {
+    cow_kind_t kind;
+    void *(*clone)(const void *);
+    void (*release)(void *);
+    void (*release_wrong_kind)(void *);  // another kind's release: must ignore it
+};
+
+class pool_fuzzer {
+public:
+    provider &in;
+    world w;
+    kind_api api;
+    void *fake = fake_handle();
+
+    pool_fuzzer(provider &input, kind_api a, void *foreign_handle, rep_model foreign_model)
+        : in(input), api(a) {
+        options_draw defaults;
+        defaults.pass_null = true;
+        w.created(foreign_handle, std::move(foreign_model), defaults);
+        w.pinned[0] = foreign_handle;
+    }
+    // A valid handle of another kind: the wrong type for every typed call.
+    void *foreign() const { return w.pinned[0]; }
+
+    int draw_slot() { return in.ConsumeIntegralInRange<int>(0, world::slots - 1); }
+
+    // Stores h in slot j, releasing what the slot held.
+    void put(int j, void *h) {
+        w.drop(w.slot[j]);
+        w.slot[j] = h;
+    }
+
+    // The slot a mutating call is given: a pool slot (possibly empty), or a
+    // NULL slot pointer, a wrong-kind handle, a fake pointer.
+    struct target {
+        void **where = nullptr;  // what is passed (as cow_x **)
+        int index = -1;          // pool slot, or -1
+        expectation defects;
+        bool valid() const { return defects.ok(); }
+        template <class H>
+        H **slot() const {
+            return reinterpret_cast<H **>(where);
+        }
+        void *handle() const { return where ? *where : nullptr; }
+    };
+    target draw_target(bool allow_foreign = true) {
+        target t;
+        int k = in.ConsumeIntegralInRange<int>(0, world::slots + 3);
+        if (k == world::slots) {
+            t.defects.add(true, COW_EINVAL);
+        } else if (k == world::slots + 1 && allow_foreign) {
+            t.where = &w.pinned[0];
+            t.defects.add(true, COW_ETYPE);
+        } else if (k == world::slots + 2) {
+            t.where = &fake;
+            t.defects.add(true, COW_ETYPE);
+        } else {
+            t.index = k % world::slots;
+            t.where = &w.slot[t.index];
+            t.defects.add(*t.where == nullptr, COW_EINVAL);
+        }
+        return t;
+    }
+    // A handle argument of a read-only call.
+    const void *draw_source(expectation &e) {
+        int k = in.ConsumeIntegralInRange<int>(0, world::slots + 2);
+        if (k == world::slots) {
+            e.add(true, COW_EINVAL);
+            return nullptr;
+        }
+        if (k == world::slots + 1) {
+            e.add(true, COW_ETYPE);
+            return foreign();
+        }
+        if (k == world::slots + 2) {
+            e.add(true, COW_ETYPE);
+            return fake;
+        }
+        const void *h = w.slot[k];
+        e.add(h == nullptr, COW_EINVAL);
+        return h;
+    }
+
+    // Checks what a failed edit must leave behind.
+    void failed(const target &t, void *before, const before_call &bc) {
+        if (t.where) FUZZ_CHECK(*t.where == before);
+        bc.unchanged();
+    }
+
+    // -- operations -------------------------------------------------------
+
+    void op_clone() {
+        int j = draw_slot();
+        bool typed = in.ConsumeBool();
+        int mode = in.ConsumeIntegralInRange<int>(0, 9);
+        const void *src = w.slot[draw_slot()];
+        if (mode == 0) src = nullptr;
+        if (mode == 1) src = fake;
+        if (mode == 2) {
+            src = foreign();
+            typed = true;  // the generic cow_clone would (rightly) accept it
+        }
+        before_call bc;
+        void *c = typed ? api.clone(src) : cow_clone(src);
+        trace(typed ? "typed clone" : "cow_clone", src);
+        bool injected = alloc_state.failed || callback_failure != COW_OK;
+        alloc_state.failed = false;
+        callback_failure = COW_OK;
+        disarm_failure();
+        // A typed clone of another kind's handle is refused like garbage.
+        bool wrong_kind = typed && w.known(src) && w.rep(src).kind != api.kind;
+        if (!w.known(src) || src == foreign() || wrong_kind) {
+            FUZZ_CHECK(c == nullptr);
+            FUZZ_CHECK(alloc_state.calls == bc.calls);
+            bc.unchanged();
+            return;
+        }
+        rep_model r = w.rep(src);
+        if (world::copies_at_clone(r)) {
+            // Eager: a private copy, or NULL when the copy failed.
+            if (!c) {
+                FUZZ_CHECK(injected);
+                last_call_failed = true;
+                bc.unchanged();
+                return;
+            }
+            FUZZ_CHECK(!injected && c != src);
+            w.copied(c, src, [](rep_model &) {}, world::value_bytes(r), true);
+        } else {
+            // O(1): the same representation, nothing allocated.
+            FUZZ_CHECK(c == src);
+            FUZZ_CHECK(alloc_state.calls == bc.calls);
+            w.cloned(src);
+        }
+        put(j, c);
+    }
+
+    void op_release() {
+        int i = draw_slot();
+        void *h = w.slot[i];
+        trace("release", h);
+        bool own_kind = h && w.rep(h).kind == api.kind;
+        switch (in.ConsumeIntegralInRange<int>(0, 4)) {
+        case 0:
+            api.release(h);
+            if (!own_kind && h) {
+                w.check();  // the typed release ignored another kind's handle
+                cow_release(h);
+            }
+            break;
+        case 1:
+            // Another kind's release, NULL and a fake pointer do nothing.
+            if (own_kind) api.release_wrong_kind(h);
+            cow_release(nullptr);
+            cow_release(fake);
+            api.release(nullptr);
+            w.check();
+            cow_release(h);
+            break;
+        default: cow_release(h); break;
+        }
+        if (h) w.released(h);
+        w.slot[i] = nullptr;
+    }
+
+    // cow_make_mut through the generic entry point (any kind).
+    void op_make_mut_generic(target *given = nullptr) {
+        target t = given ? *given : draw_target(false);
+        expectation e = t.defects;
+        void *old = t.handle();
+        std::uint64_t bytes = t.valid() ? world::value_bytes(w.rep(old)) : 0;
+        before_call bc;
+        cow_status st = cow_make_mut(t.where);
+        if (!FUZZ_JUDGE("cow_make_mut", e, st, bc)) return failed(t, old, bc);
+        w.edited(t.index, old, t.handle(), true, bytes, [](rep_model &) {});
+        FUZZ_CHECK(!cow_is_shared(t.handle()));
+    }
+
+    void op_stats() {
+        expectation e;
+        const void *h = draw_source(e);
+        if (h == foreign()) h = fake;  // statistics work for any kind: keep the defect
+        if (in.ConsumeBool()) {
+            // cow_stats with every struct size an old or broken caller passes.
+            cow_stats_info info;
+            std::memset(&info, 0xab, sizeof info);
+            std::uint32_t size = sizeof info;
+            switch (in.ConsumeIntegralInRange<int>(0, 5)) {
+            case 0: size = in.ConsumeIntegralInRange<std::uint32_t>(0, 7); e.add(true, COW_EINVAL); break;
+            case 1: size = 16; break;
+            case 2: size = 8; break;
+            default: break;
+            }
+            bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+            e.add(null_out, COW_EINVAL);
+            info.size = size;
+            before_call bc;
+            cow_status st = cow_stats(h, null_out ? nullptr : &info);
+            if (!FUZZ_JUDGE("cow_stats", e, st, bc)) return bc.unchanged();
+            FUZZ_CHECK(info.size == size);
+            lineage_model *l = w.lin(w.rep(h));
+            if (size >= 8) FUZZ_CHECK(info.enabled == (l ? 1u : 0u));
+            if (size >= 16) FUZZ_CHECK(info.clones == (l ? l->clones : 0));
+            // Nothing is written past the caller's size.
+            const unsigned char *raw = reinterpret_cast<const unsigned char *>(&info);
+            for (std::size_t k = size; k < sizeof info; ++k) FUZZ_CHECK(raw[k] == 0xab);
+            return;
+        }
+        std::uint32_t format = in.ConsumeIntegralInRange<std::uint32_t>(0, 2);
+        if (format == 2) format = in.ConsumeIntegralInRange<std::uint32_t>(2, UINT32_MAX);
+        e.add(format > COW_REPORT_JSON, COW_EINVAL);
+        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+        e.add(null_out, COW_EINVAL);
+        cow_str *report = sentinel<cow_str>();
+        before_call bc;
+        cow_status st = cow_stats_report(h, format, null_out ? nullptr : &report);
+        if (!FUZZ_JUDGE("cow_stats_report", e, st, bc)) {
+            FUZZ_CHECK(report == sentinel<cow_str>());
+            return bc.unchanged();
+        }
+        lineage_model *l = w.lin(w.rep(h));
+        char expect[96];
+        if (format == COW_REPORT_TEXT)
+            std::snprintf(expect, sizeof expect, "Clones: %" PRIu64 "\nCopies: %" PRIu64 "\n",
+                          l ? l->clones : 0, l ? l->copies : 0);
+        else
+            std::snprintf(expect, sizeof expect, "\"clones\":%" PRIu64 ",\"copies\":%" PRIu64,
+                          l ? l->clones : 0, l ? l->copies : 0);
+        std::string text(cow_str_data(report), cow_str_len(report));
+        FUZZ_CHECK(text.find(expect) != std::string::npos);
+        FUZZ_CHECK(utf8_ok(text));
+        cow_release(report);
+        bc.unchanged();
+    }
+
+    // Queries on NULL and a fake pointer.
+    void op_queries() {
+        FUZZ_CHECK(cow_kind(nullptr) == COW_KIND_INVALID && cow_kind(fake) == COW_KIND_INVALID);
+        FUZZ_CHECK(cow_strong_count(nullptr) == 0 && cow_strong_count(fake) == 0);
+        FUZZ_CHECK(!cow_is_shared(nullptr) && !cow_is_shared(fake));
+        FUZZ_CHECK(!cow_ptr_eq(nullptr, nullptr) && !cow_ptr_eq(fake, fake));
+        FUZZ_CHECK(cow_clone(nullptr) == nullptr && cow_clone(fake) == nullptr);
+        FUZZ_CHECK(api.clone(foreign()) == nullptr);
+        cow_stats_info info COW_STATS_INFO_INIT;
+        FUZZ_CHECK(cow_stats(nullptr, &info) == COW_EINVAL);
+        FUZZ_CHECK(cow_stats(fake, &info) == COW_ETYPE);
+        FUZZ_CHECK(cow_make_mut(nullptr) == COW_EINVAL);
+        void *empty = nullptr;
+        FUZZ_CHECK(cow_make_mut(&empty) == COW_EINVAL && empty == nullptr);
+        FUZZ_CHECK(cow_global_stats(nullptr) == COW_EINVAL);
+    }
+
+    // The next operation's k-th allocation, or k-th copy of a tracked value,
+    // fails (with a libcow status or a foreign one, for callbacks).
+    std::uint64_t pending_alloc_failure = 0;
+    std::uint64_t pending_copy_failure = 0;
+    cow_status pending_copy_status = COW_ECALLBACK;
+    void op_arm_failure() {
+        if (in.ConsumeBool()) {
+            pending_alloc_failure = in.ConsumeIntegralInRange<std::uint64_t>(1, 4);
+        } else {
+            static const cow_status codes[] = {COW_ENOMEM, COW_ECALLBACK, COW_EINVAL, 1000, -7};
+            pending_copy_failure = in.ConsumeIntegralInRange<std::uint64_t>(1, 4);
+            pending_copy_status = codes[in.ConsumeIntegralInRange<int>(0, 4)];
+        }
+    }
+    void before_op() {
+        last_call_failed = false;
+        alloc_state.failed = false;
+        callback_failure = COW_OK;
+        if (pending_alloc_failure) arm_failure(pending_alloc_failure);
+        if (pending_copy_failure) arm_copy_failure(pending_copy_failure, pending_copy_status);
+        pending_alloc_failure = pending_copy_failure = 0;
+    }
+    void after_op() {
+        disarm_failure();
+        tracked_state.fail_at = 0;
+        alloc_state.failed = false;
+        callback_failure = COW_OK;
+        if (last_call_failed && w.failed_calls_may_count) w.resync_after_failure();
+        w.check();
+    }
+
+    void finish() {
+        w.release_all();
+        FUZZ_CHECK(tracked_state.live.empty());
+        end_input();
+    }
+};
+
+}  // namespace fuzz

@@ -1,0 +1,446 @@
+// The reference model of the fuzz targets: every live representation the
+// library should have (its value, its handle count, whether it is a slice
+// of another's storage, its strategy and lineage), the lineages' expected
+// statistics, and a pool of handle slots. check() compares all of it with
+// what the library reports.
+//
+// Values: buf/str keep their bytes; vec, map and box keep logical element
+// values (types.hpp). Containers of handles hold references to other
+// representations of the model: those count in their strong counts.
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+#include "types.hpp"
+
+namespace fuzz {
+
+struct lineage_model {
+    std::uint64_t clones = 0;
+    std::uint64_t copies = 0;
+    std::uint64_t bytes_copied = 0;
+};
+
+// A map key in the model: 8 bytes of the key's identity (fixed-size keys)
+// or the key's own bytes (cow_type_bytes / cow_type_string keys).
+using key_model = std::string;
+
+struct rep_model {
+    cow_kind_t kind = COW_KIND_INVALID;
+    std::string bytes;            // buf and str: the value
+    const void *owner = nullptr;  // a slice: the owner whose storage it views
+    std::size_t off = 0;          // a slice: its offset in that storage
+    elem_kind ek = elem_kind::u8; // vec elements, map values, box value
+    elem_kind kk = elem_kind::u8; // map keys (fixed-size)
+    bool var_keys = false;        // map keys are cow_type_bytes / cow_type_string
+    bool string_keys = false;     // ... cow_type_string (UTF-8 only)
+    std::vector<std::uint64_t> elems;              // vec
+    std::map<key_model, std::uint64_t> entries;    // map
+    std::uint64_t boxed = 0;                       // box
+    std::uint32_t strategy = COW_STRATEGY_LAZY;
+    std::uint64_t threshold = 0;
+    int lineage = -1;             // index in world::lineages; -1: statistics off
+    std::uint64_t handles = 0;    // the strong count the library must report
+};
+
+inline key_model fixed_key(elem_kind k, std::uint64_t v) {
+    std::uint64_t id = key_identity(k, normalise(k, v));
+    return key_model(reinterpret_cast<const char *>(&id), 8);
+}
+inline std::uint64_t fixed_key_value(const key_model &k) {
+    std::uint64_t v;
+    std::memcpy(&v, k.data(), 8);
+    return v;
+}
+
+class world {
+public:
+    static constexpr int slots = 8;
+    void *slot[slots] = {};
+    void *pinned[2] = {};  // handles held outside the pool (the wrong-kind handles)
+    std::map<const void *, rep_model> reps;  // every live representation
+    std::vector<lineage_model> lineages;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> lineage_totals;  // scratch of check()
+
+    rep_model &rep(const void *h) {
+        auto it = reps.find(h);
+        FUZZ_CHECK(it != reps.end());
+        return it->second;
+    }
+    bool known(const void *h) const { return h && reps.count(h) != 0; }
+
+    static bool is_slice(const rep_model &r) { return r.owner != nullptr; }
+    bool has_slices(const void *h) const {
+        for (auto &[p, r] : reps)
+            if (r.owner == h) return true;
+        return false;
+    }
+    // "A write through this handle would copy."
+    bool shared(const void *h) {
+        rep_model &r = rep(h);
+        if (r.kind != COW_KIND_BUF && r.kind != COW_KIND_STR) return r.handles != 1;
+        return r.handles != 1 || is_slice(r) || has_slices(h);
+    }
+    static std::uint64_t value_bytes(const rep_model &r) {
+        switch (r.kind) {
+        case COW_KIND_VEC: return r.elems.size() * size_of(r.ek);
+        case COW_KIND_BOX: return size_of(r.ek);
+        case COW_KIND_MAP: {
+            // Keys count their stored size plus, for byte keys, their bytes.
+            std::uint64_t n = 0, key_size = r.var_keys ? type_of_key(r)->elem_size : size_of(r.kk);
+            for (auto &[k, v] : r.entries) n += key_size + size_of(r.ek) + (r.var_keys ? k.size() : 0);
+            return n;
+        }
+        default: return r.bytes.size();
+        }
+    }
+    static const cow_type *type_of_key(const rep_model &r) {
+        if (r.var_keys) return r.string_keys ? cow_type_string() : cow_type_bytes();
+        return type_of(r.kk);
+    }
+    static bool copies_at_clone(const rep_model &r) {
+        return r.strategy == COW_STRATEGY_EAGER ||
+               (r.strategy == COW_STRATEGY_THRESHOLD && value_bytes(r) < r.threshold);
+    }
+    lineage_model *lin(const rep_model &r) {
+        return r.lineage >= 0 ? &lineages[static_cast<std::size_t>(r.lineage)] : nullptr;
+    }
+
+    // A value made by a *_new call; `proto` holds its kind and value.
+    void created(void *h, rep_model proto, const options_draw &o) {
+        FUZZ_CHECK(h && !known(h));
+        proto.strategy = o.strategy;
+        proto.threshold = o.threshold;
+        proto.handles = 1;
+        proto.lineage = -1;
+        if (o.stats) {
+            proto.lineage = static_cast<int>(lineages.size());
+            lineages.emplace_back();
+        }
+        reps.emplace(h, std::move(proto));
+    }
+    void created(void *h, cow_kind_t kind, std::string bytes, const options_draw &o) {
+        rep_model r;
+        r.kind = kind;
+        r.bytes = std::move(bytes);
+        created(h, std::move(r), o);
+    }
+
+    // The handles a container value holds (handle-typed elements).
+    static std::vector<const void *> inner_handles(const rep_model &r) {
+        std::vector<const void *> out;
+        if (r.ek != elem_kind::handle) return out;
+        auto add = [&](std::uint64_t v) {
+            if (v) out.push_back(reinterpret_cast<const void *>(static_cast<std::uintptr_t>(v)));
+        };
+        if (r.kind == COW_KIND_VEC)
+            for (auto v : r.elems) add(v);
+        if (r.kind == COW_KIND_MAP)
+            for (auto &[k, v] : r.entries) add(v);
+        if (r.kind == COW_KIND_BOX) add(r.boxed);
+        return out;
+    }
+
+    // Called when a container of handles was copied by the library (a
+    // private copy or an eager clone): each element handle was cloned, so
+    // the copy's elements are read back from the library. Set by the mixed
+    // target; containers of plain values need nothing.
+    std::function<void(void *copy, const rep_model &from)> on_container_copy;
+
+    // A private copy of `from` (a write to a shared value, an eager clone),
+    // with `apply` changing its value. `bytes_copied`: what it carried over.
+    void copied(void *h, const void *from, const std::function<void(rep_model &)> &apply,
+                std::uint64_t bytes_copied, bool eager_clone) {
+        FUZZ_CHECK(h && !known(h));
+        rep_model r = rep(from);
+        r.owner = nullptr;
+        r.off = 0;
+        r.handles = 1;
+        apply(r);
+        if (lineage_model *l = lin(r)) {
+            l->copies += 1;
+            l->bytes_copied += bytes_copied;
+            if (eager_clone) l->clones += 1;
+        }
+        rep_model snapshot = r;
+        reps.emplace(h, std::move(r));
+        if (on_container_copy && !inner_handles(snapshot).empty()) on_container_copy(h, snapshot);
+    }
+    void copied(void *h, const void *from, std::string bytes, std::uint64_t bytes_copied,
+                bool eager_clone) {
+        copied(h, from, [&](rep_model &r) { r.bytes = std::move(bytes); }, bytes_copied, eager_clone);
+    }
+    // A slice [off, off+len) of `from`: a new rep viewing the same storage.
+    void sliced(void *h, const void *from, std::size_t off, std::size_t len) {
+        FUZZ_CHECK(h && !known(h));
+        rep_model src = rep(from);
+        rep_model r = src;
+        r.bytes = src.bytes.substr(off, len);
+        r.owner = is_slice(src) ? src.owner : from;
+        r.off = is_slice(src) ? src.off + off : off;
+        r.handles = 1;
+        reps.emplace(h, std::move(r));
+    }
+    // One more handle to h (a lazy clone, or a reference stored elsewhere).
+    void cloned(const void *h) {
+        rep_model &r = rep(h);
+        r.handles += 1;
+        if (lineage_model *l = lin(r)) l->clones += 1;
+    }
+    // One handle to h less; the representation dies with its last handle
+    // (an owner whose storage slices still view lives on without handles)
+    // and releases the handles it holds.
+    void released(const void *h) {
+        rep_model &r = rep(h);
+        FUZZ_CHECK(r.handles > 0);
+        if (--r.handles > 0) return;
+        if (is_slice(r)) {
+            const void *owner = r.owner;
+            reps.erase(h);
+            if (rep(owner).handles == 0 && !has_slices(owner)) reps.erase(owner);
+        } else if (!has_slices(h)) {
+            std::vector<const void *> inner = inner_handles(r);
+            reps.erase(h);
+            for (const void *e : inner) released(e);
+        }
+    }
+
+    // The result of an edit of slot i, which held `old` and now holds
+    // `now`: `apply` changes the value as the edit should. `effective`: the
+    // edit changes something (a no-op edit must not copy). `bytes_copied`:
+    // what a copy of the old value carries over.
+    void edited(int i, void *old, void *now, bool effective, std::uint64_t bytes_copied,
+                const std::function<void(rep_model &)> &apply) {
+        FUZZ_CHECK(i < 0 || slot[i] == now);
+        if (!effective) {
+            FUZZ_CHECK(now == old);
+            return;
+        }
+        if (!shared(old)) {
+            // Unique: written in place, no copy.
+            FUZZ_CHECK(now == old);
+            apply(rep(old));
+            return;
+        }
+        FUZZ_CHECK(now != old);
+        copied(now, old, apply, bytes_copied, false);
+        released(old);
+    }
+    void edited(int i, void *old, void *now, std::string after, bool effective,
+                std::uint64_t bytes_copied) {
+        if (!effective) FUZZ_CHECK(now != old || rep(old).bytes == after);
+        edited(i, old, now, effective, bytes_copied, [&](rep_model &r) { r.bytes = after; });
+    }
+
+    // Compares everything the model knows with what the library reports.
+    void check() {
+        std::map<const void *, std::uint64_t> held;
+        for (void *h : slot)
+            if (h) held[h] += 1;
+        for (void *h : pinned)
+            if (h) held[h] += 1;
+        std::size_t tracked = 0;
+        lineage_totals.assign(lineages.size(), {0, 0});
+        for (auto &[h, r] : reps) {
+            for (const void *e : inner_handles(r)) held[e] += 1;
+            tracked += tracked_elements(r);
+            if (r.lineage >= 0) {
+                lineage_totals[static_cast<std::size_t>(r.lineage)].first += r.handles;
+                lineage_totals[static_cast<std::size_t>(r.lineage)].second += 1;
+            }
+        }
+        for (auto &[h, r] : reps) {
+            // Every handle the model counts is held by a slot or a container.
+            auto it = held.find(h);
+            FUZZ_CHECK(r.handles == (it == held.end() ? 0 : it->second));
+            if (r.handles) check_rep(h, r);
+        }
+        for (auto &[h, n] : held) FUZZ_CHECK(known(h));
+        for (int i = 0; i < slots; ++i)
+            for (int j = 0; j < slots; ++j)
+                FUZZ_CHECK(cow_ptr_eq(slot[i], slot[j]) == (slot[i] && slot[i] == slot[j]));
+        cow_global_stats_info g = global_stats();
+        FUZZ_CHECK(g.live_values == reps.size());
+        // Every tracked value alive is one held by a live representation.
+        FUZZ_CHECK(tracked_state.live.size() == tracked);
+    }
+
+    static std::size_t tracked_elements(const rep_model &r) {
+        std::size_t n = 0;
+        if (r.kind == COW_KIND_VEC && r.ek == elem_kind::tracked) n += r.elems.size();
+        if (r.kind == COW_KIND_BOX && r.ek == elem_kind::tracked) n += 1;
+        if (r.kind == COW_KIND_MAP) {
+            if (r.ek == elem_kind::tracked) n += r.entries.size();
+            if (!r.var_keys && r.kk == elem_kind::tracked) n += r.entries.size();
+        }
+        return n;
+    }
+
+    void check_rep(const void *h, rep_model &r) {
+        FUZZ_CHECK(cow_kind(h) == r.kind);
+        FUZZ_CHECK(cow_strong_count(h) == r.handles);
+        FUZZ_CHECK(cow_is_shared(h) == shared(h));
+        check_value(h, r);
+        check_stats(h, r);
+    }
+
+    // The bytes to pass as the key (key_len bytes) for a model key.
+    static std::string key_arg(const rep_model &r, const key_model &k) {
+        if (r.var_keys) return k;
+        std::string b(size_of(r.kk), '\0');
+        encode(r.kk, fixed_key_value(k), b.data());
+        return b;
+    }
+
+    static void check_value(const void *h, const rep_model &r) {
+        switch (r.kind) {
+        case COW_KIND_BUF: {
+            auto *b = static_cast<const cow_buf *>(h);
+            FUZZ_CHECK(cow_buf_len(b) == r.bytes.size());
+            const uint8_t *d = cow_buf_data(b);
+            FUZZ_CHECK(d != nullptr);
+            FUZZ_CHECK(r.bytes.empty() || std::memcmp(d, r.bytes.data(), r.bytes.size()) == 0);
+            break;
+        }
+        case COW_KIND_STR: {
+            auto *s = static_cast<const cow_str *>(h);
+            FUZZ_CHECK(cow_str_len(s) == r.bytes.size());
+            const char *d = cow_str_data(s);
+            FUZZ_CHECK(d != nullptr);
+            FUZZ_CHECK(r.bytes.empty() || std::memcmp(d, r.bytes.data(), r.bytes.size()) == 0);
+            FUZZ_CHECK(utf8_ok(r.bytes));
+            FUZZ_CHECK(cow_str_char_count(s) == utf8_chars(r.bytes));
+            break;
+        }
+        case COW_KIND_VEC: check_vec(static_cast<const cow_vec *>(h), r); break;
+        case COW_KIND_MAP: check_map(static_cast<const cow_map *>(h), r); break;
+        case COW_KIND_BOX: {
+            auto *b = static_cast<const cow_box *>(h);
+            FUZZ_CHECK(cow_box_type(b) == type_of(r.ek));
+            const void *v = cow_box_get(b);
+            FUZZ_CHECK(v != nullptr);
+            FUZZ_CHECK(reinterpret_cast<std::uintptr_t>(v) % type_of(r.ek)->elem_align == 0);
+            FUZZ_CHECK(decode(r.ek, v) == r.boxed);
+            break;
+        }
+        default: FUZZ_CHECK(false);
+        }
+    }
+
+    static void check_vec(const cow_vec *v, const rep_model &r) {
+        FUZZ_CHECK(cow_vec_len(v) == r.elems.size());
+        FUZZ_CHECK(cow_vec_type(v) == type_of(r.ek));
+        const void *data = nullptr;
+        FUZZ_CHECK(cow_vec_data(v, &data) == COW_OK && data != nullptr);
+        std::size_t es = size_of(r.ek);
+        for (std::size_t i = 0; i < r.elems.size(); ++i) {
+            const void *e = cow_vec_get(v, i);
+            FUZZ_CHECK(e == static_cast<const unsigned char *>(data) + i * es);
+            FUZZ_CHECK(decode(r.ek, e) == r.elems[i]);
+        }
+        FUZZ_CHECK(cow_vec_get(v, r.elems.size()) == nullptr);
+        // The spans of a cursor cover exactly the elements, in order.
+        cow_vec_cursor c;
+        FUZZ_CHECK(cow_vec_cursor_init(&c, v) == COW_OK);
+        std::size_t seen = 0, count = 0;
+        const void *span = nullptr;
+        while (cow_vec_next_span(&c, &span, &count)) {
+            FUZZ_CHECK(count >= 1 && seen + count <= r.elems.size());
+            for (std::size_t k = 0; k < count; ++k)
+                FUZZ_CHECK(decode(r.ek, static_cast<const unsigned char *>(span) + k * es) == r.elems[seen + k]);
+            seen += count;
+        }
+        FUZZ_CHECK(seen == r.elems.size());
+    }
+
+    static void check_map(const cow_map *m, const rep_model &r) {
+        FUZZ_CHECK(cow_map_len(m) == r.entries.size());
+        FUZZ_CHECK(cow_map_key_type(m) == type_of_key(r));
+        FUZZ_CHECK(cow_map_value_type(m) == type_of(r.ek));
+        for (auto &[k, v] : r.entries) {
+            std::string key = key_arg(r, k);
+            const void *got = cow_map_get(m, key.data(), key.size());
+            FUZZ_CHECK(got != nullptr && decode(r.ek, got) == v);
+            FUZZ_CHECK(cow_map_contains(m, key.data(), key.size()));
+        }
+        // Iteration gives every entry exactly once.
+        cow_map_cursor c;
+        FUZZ_CHECK(cow_map_cursor_init(&c, m) == COW_OK);
+        std::map<key_model, std::uint64_t> seen;
+        const void *key = nullptr, *value = nullptr;
+        std::size_t key_len = 0;
+        while (cow_map_next(&c, &key, &key_len, &value)) {
+            key_model k;
+            if (r.var_keys) {
+                k = key_model(static_cast<const char *>(key), key_len);
+            } else {
+                FUZZ_CHECK(key_len == size_of(r.kk));
+                k = fixed_key(r.kk, decode(r.kk, key));
+            }
+            FUZZ_CHECK(seen.emplace(k, decode(r.ek, value)).second);
+        }
+        FUZZ_CHECK(seen == r.entries);
+    }
+
+    void check_stats(const void *h, rep_model &r) {
+        cow_stats_info s COW_STATS_INFO_INIT;
+        FUZZ_CHECK(cow_stats(h, &s) == COW_OK);
+        FUZZ_CHECK(s.value_bytes == value_bytes(r));
+        lineage_model *l = lin(r);
+        if (!l) {
+            FUZZ_CHECK(s.enabled == 0);
+            FUZZ_CHECK(s.clones == 0 && s.copies == 0 && s.bytes_copied == 0);
+            FUZZ_CHECK(s.live_handles == 0 && s.live_values == 0 && s.memory_saved == 0);
+            return;
+        }
+        // Live handles and representations of the lineage (summed in check()).
+        auto [handles, values] = lineage_totals[static_cast<std::size_t>(r.lineage)];
+        FUZZ_CHECK(s.enabled == 1);
+        FUZZ_CHECK(s.clones == l->clones);
+        FUZZ_CHECK(s.copies == l->copies);
+        FUZZ_CHECK(s.bytes_copied == l->bytes_copied);
+        FUZZ_CHECK(s.live_handles == handles);
+        FUZZ_CHECK(s.live_values == values);
+        std::uint64_t saved = l->clones > l->copies ? (l->clones - l->copies) * value_bytes(r) : 0;
+        FUZZ_CHECK(s.memory_saved == saved);
+        FUZZ_CHECK(s.copy_rate == (l->clones ? double(l->copies) / double(l->clones) : 0.0));
+    }
+
+    // A failed call that had already cloned element handles (a container of
+    // handles, copied element by element) rolls the clones back but not the
+    // lineage counters, which only grow (cow.h): those clones and copies stay
+    // counted. Targets that store handles in containers resync after a
+    // failure, requiring only that no counter went down.
+    bool failed_calls_may_count = false;
+    void resync_after_failure() {
+        for (auto &[h, r] : reps) {
+            lineage_model *l = lin(r);
+            if (!l || r.handles == 0) continue;
+            cow_stats_info s COW_STATS_INFO_INIT;
+            FUZZ_CHECK(cow_stats(h, &s) == COW_OK);
+            FUZZ_CHECK(s.clones >= l->clones && s.copies >= l->copies && s.bytes_copied >= l->bytes_copied);
+            l->clones = s.clones;
+            l->copies = s.copies;
+            l->bytes_copied = s.bytes_copied;
+        }
+    }
+
+    // Drops every slot; the model must end empty.
+    void release_all() {
+        for (void *&h : slot) drop(h);
+        for (void *&h : pinned) drop(h);
+        FUZZ_CHECK(reps.empty());
+    }
+    // Releases the handle in a slot (if any) and empties the slot.
+    void drop(void *&h) {
+        if (!h) return;
+        cow_release(h);
+        released(h);
+        h = nullptr;
+    }
+};
+
+}  // namespace fuzz
