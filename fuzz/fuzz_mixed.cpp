@@ -25,7 +25,6 @@ struct mixed_fuzzer : container_fuzzer {
                            {elem_kind::handle, elem_kind::handle, elem_kind::handle, elem_kind::u32,
                             elem_kind::tracked},
                            {elem_kind::u32, elem_kind::u64}) {
-        nested_callback_status_is_enomem = true;
         w.failed_calls_may_count = true;
     }
 

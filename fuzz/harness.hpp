@@ -122,13 +122,6 @@ struct expectation {
 // the status the call must then return; COW_OK when none failed.
 inline cow_status callback_failure = COW_OK;
 
-// Known library limitation (reported): a handle element is copied with
-// rep_clone, which cannot say why an eager clone failed, so a user callback
-// failing inside a nested value's copy reaches the caller as COW_ENOMEM, not
-// as the callback's status. Targets that nest values set this; clear it once
-// the library passes the status through.
-inline bool nested_callback_status_is_enomem = false;
-
 // COW_FUZZ_TRACE=1 in the environment prints every judged call (to read
 // what a minimised finding does).
 inline bool tracing() {
@@ -157,7 +150,6 @@ inline bool judge(const char *file, int line, const char *call, const expectatio
         return true;
     }
     if (callback != COW_OK && got == callback) return false;
-    if (callback != COW_OK && got == COW_ENOMEM && nested_callback_status_is_enomem) return false;
     if (e.allows(got)) {
         // Size overflow must be refused before anything is allocated.
         if (got == COW_EOVERFLOW && alloc_state.calls != calls_before)

@@ -38,7 +38,10 @@
  *  - One slot (a variable holding a handle) is written by one thread at a
  *    time, like any variable. To give another thread its own slot, clone.
  *  - Statistics are updated atomically and may be read at any time; a read
- *    is not a consistent snapshot across counters.
+ *    is not a consistent snapshot across counters. Counters only grow and
+ *    are not rolled back: a call that fails after cloning part of a
+ *    container's element handles leaves those clones counted in the
+ *    elements' lineages (the values themselves are unchanged).
  *  - cow_set_allocator() must not race with any other libcow call.
  *
  * ERRORS: functions that can fail return cow_status (COW_OK == 0) and give
@@ -403,7 +406,7 @@ COW_API cow_status cow_str_into(cow_str **slot, cow_owned *out) COW_NOEXCEPT;
 typedef struct cow_type {
     uint32_t size;       /* sizeof(cow_type) */
     uint32_t flags;      /* reserved, must be 0 */
-    size_t elem_size;    /* bytes of one value, 1..(PTRDIFF_MAX/2) */
+    size_t elem_size;    /* bytes of one value, 1..(PTRDIFF_MAX/2), a multiple of elem_align */
     size_t elem_align;   /* a power of two <= COW_MAX_ALIGN */
     void *ctx;           /* passed to every callback */
     /* Copies *src into the uninitialised dst. NULL: memcpy. A failure status

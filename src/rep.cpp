@@ -81,22 +81,25 @@ static bool copies_at_clone(const rep *r) noexcept {
     }
 }
 
-rep *rep_clone(rep *r) noexcept {
+cow_status rep_clone(rep *r, rep **out) noexcept {
     if (copies_at_clone(r)) {
         rep *copy = nullptr;
-        if (r->ops->copy(r, &copy) != COW_OK) return nullptr;
+        cow_status s = r->ops->copy(r, &copy);
+        if (s != COW_OK) return s;
         rep_init_copy(copy, r, r->ops->value_bytes(r), true);
-        return copy;
+        *out = copy;
+        return COW_OK;
     }
     // Relaxed is enough to add a reference (the caller already holds one).
     std::uint64_t old = r->count.fetch_add(one_handle + one_clone, std::memory_order_relaxed);
     if ((old & handle_mask) >= COW_MAX_REFCOUNT) {
         r->count.fetch_sub(one_handle + one_clone, std::memory_order_relaxed);
-        return nullptr;
+        return COW_EOVERFLOW;
     }
     if ((old >> 32) == handle_mask && r->lin)
         r->lin->carried_clones.fetch_add(one_clone, std::memory_order_relaxed);
-    return r;
+    *out = r;
+    return COW_OK;
 }
 
 cow_status rep_make_unique(rep **slot) noexcept {

@@ -93,8 +93,14 @@ inline bool rep_is_shared(const rep *r) noexcept {
 }
 
 // cow_clone: a new reference (lazy) or a copy (eager, threshold below the
-// limit). nullptr on allocation failure or when the count is at its limit.
-rep *rep_clone(rep *r) noexcept;
+// limit) in *out. COW_EOVERFLOW when the count is at its limit; an eager
+// copy's own failure status otherwise.
+cow_status rep_clone(rep *r, rep **out) noexcept;
+// The same for the C API's clone calls, which can only answer NULL.
+inline rep *rep_clone(rep *r) noexcept {
+    rep *out = nullptr;
+    return rep_clone(r, &out) == COW_OK ? out : nullptr;
+}
 // cow_release: drop one handle.
 inline void rep_release(rep *r) noexcept {
     // Holding the only handle, nobody can add one: skip the read-modify-write.

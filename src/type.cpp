@@ -41,8 +41,10 @@ cow_status handle_copy(void *, void *dst, const void *src) {
     if (h) {
         rep *r = rep_of(h);
         if (!r) return COW_ETYPE;
-        h = rep_clone(r);
-        if (!h) return COW_ENOMEM;
+        rep *clone = nullptr;
+        cow_status s = rep_clone(r, &clone);
+        if (s != COW_OK) return s;  // COW_EOVERFLOW, or why an eager copy failed
+        h = clone;
     }
     std::memcpy(dst, &h, sizeof h);
     return COW_OK;
@@ -140,6 +142,8 @@ cow_status type_check(const cow_type *t) noexcept {
     if (t->elem_size == 0 || t->elem_size > max_alloc / 2) return COW_EINVAL;
     std::size_t a = t->elem_align;
     if (a == 0 || (a & (a - 1)) != 0 || a > COW_MAX_ALIGN) return COW_EINVAL;
+    // As in C, a size is a multiple of the alignment, so arrays stay aligned.
+    if (t->elem_size % a != 0) return COW_EINVAL;
     return COW_OK;
 }
 

@@ -778,6 +778,8 @@ TEST_CASE("vec: invalid arguments") {
     CHECK(cow_vec_new(&made, &bad, nullptr) == COW_EINVAL);  // not a power of two
     cow_type_init(&bad, 4, 0);
     CHECK(cow_vec_new(&made, &bad, nullptr) == COW_EINVAL);
+    cow_type_init(&bad, 12, 8);
+    CHECK(cow_vec_new(&made, &bad, nullptr) == COW_EINVAL);  // size not a multiple of align
     cow_type_init(&bad, 128, 128);
     CHECK(cow_vec_new(&made, &bad, nullptr) == COW_EINVAL);  // above COW_MAX_ALIGN
     cow_type_init(&bad, 4, 4);
