@@ -17,7 +17,7 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-BASE_PACKAGES=(meson ninja-build g++ pkg-config python3 libfmt-dev doctest-dev binutils)
+BASE_PACKAGES=(meson ninja-build g++ clang pkg-config python3 libfmt-dev doctest-dev binutils)
 
 # meson setup (or reconfigure) a build directory with extra options.
 configure() {
