@@ -118,16 +118,5 @@ struct buf_fuzzer : bytes_fuzzer<buf_api> {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    begin_input();
-    {
-        provider in(data, size);
-        buf_fuzzer f(in);
-        for (int steps = 0; steps < 200 && in.remaining_bytes() > 0; ++steps) {
-            f.before_op();
-            f.step();
-            f.after_op();
-        }
-        f.finish();
-    }
-    return 0;
+    return fuzz::run_input<buf_fuzzer>(data, size);
 }

@@ -123,16 +123,5 @@ struct mixed_fuzzer : container_fuzzer {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    begin_input();
-    {
-        provider in(data, size);
-        mixed_fuzzer f(in);
-        for (int steps = 0; steps < 200 && in.remaining_bytes() > 0; ++steps) {
-            f.before_op();
-            f.step();
-            f.after_op();
-        }
-        f.finish();
-    }
-    return 0;
+    return fuzz::run_input<mixed_fuzzer>(data, size);
 }

@@ -48,16 +48,5 @@ struct vec_fuzzer : container_fuzzer {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    begin_input();
-    {
-        provider in(data, size);
-        vec_fuzzer f(in);
-        for (int steps = 0; steps < 200 && in.remaining_bytes() > 0; ++steps) {
-            f.before_op();
-            f.step();
-            f.after_op();
-        }
-        f.finish();
-    }
-    return 0;
+    return fuzz::run_input<vec_fuzzer>(data, size);
 }

@@ -319,4 +319,22 @@ public:
     }
 };
 
+// The body of every target's LLVMFuzzerTestOneInput: decode up to 200
+// operations into Fuzzer's pool, checking after each, then release all.
+template <class Fuzzer>
+int run_input(const std::uint8_t *data, std::size_t size) {
+    begin_input();
+    {
+        provider in(data, size);
+        Fuzzer f(in);
+        for (int steps = 0; steps < 200 && in.remaining_bytes() > 0; ++steps) {
+            f.before_op();
+            f.step();
+            f.after_op();
+        }
+        f.finish();
+    }
+    return 0;
+}
+
 }  // namespace fuzz
