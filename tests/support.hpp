@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include <doctest/doctest.h>
 
@@ -82,5 +83,40 @@ struct leak_check {
         CHECK(g.live_allocations == 0);
     }
 };
+
+
+// An 8-byte element type whose copies and drops are counted; the n-th copy
+// (1-based, counted from when it is armed) can be made to fail with a given
+// status (1000, not a libcow code, is reported as COW_ECALLBACK).
+struct tracker {
+    long copies = 0;
+    long drops = 0;
+    long calls = 0;
+    long fail_at = 0;
+    cow_status fail_with = 1000;
+    long live() const { return copies - drops; }
+    void arm(long nth, cow_status with = 1000) {
+        calls = 0;
+        fail_at = nth;
+        fail_with = with;
+    }
+};
+inline cow_status tracked_copy(void *ctx, void *dst, const void *src) {
+    auto *t = static_cast<tracker *>(ctx);
+    if (t->fail_at && ++t->calls == t->fail_at) return t->fail_with;
+    std::memcpy(dst, src, sizeof(std::uint64_t));
+    ++t->copies;
+    return COW_OK;
+}
+inline void tracked_drop(void *ctx, void *) { ++static_cast<tracker *>(ctx)->drops; }
+inline cow_type tracked_type(tracker &t) {
+    cow_type ty;
+    cow_type_init(&ty, sizeof(std::uint64_t), alignof(std::uint64_t));
+    ty.ctx = &t;
+    ty.copy = tracked_copy;
+    ty.drop = tracked_drop;
+    ty.name = "tracked";
+    return ty;
+}
 
 }  // namespace test

@@ -95,35 +95,8 @@ cow_str *make_str(const std::string &t) {
     return s;
 }
 
-// A u64 type whose copies and drops are counted; the n-th copy after arm()
-// can be made to fail with a given status.
-struct tracker {
-    long copies = 0, drops = 0, calls = 0, fail_at = 0;
-    cow_status fail_with = 1000;  // not a libcow code: reported as COW_ECALLBACK
-    long live() const { return copies - drops; }
-    void arm(long nth, cow_status with = 1000) {
-        calls = 0;
-        fail_at = nth;
-        fail_with = with;
-    }
-};
-cow_status tracked_copy(void *ctx, void *dst, const void *src) {
-    auto *t = static_cast<tracker *>(ctx);
-    if (t->fail_at && ++t->calls == t->fail_at) return t->fail_with;
-    std::memcpy(dst, src, sizeof(u64));
-    ++t->copies;
-    return COW_OK;
-}
-void tracked_drop(void *ctx, void *) { ++static_cast<tracker *>(ctx)->drops; }
-cow_type tracked_type(tracker *t) {
-    cow_type ty;
-    cow_type_init(&ty, sizeof(u64), alignof(u64));
-    ty.ctx = t;
-    ty.copy = tracked_copy;
-    ty.drop = tracked_drop;
-    ty.name = "tracked";
-    return ty;
-}
+using test::tracker;
+using test::tracked_type;
 
 }  // namespace
 
@@ -746,7 +719,7 @@ TEST_CASE("clear: in place when unique, an empty copy without element copies whe
     test::leak_check lc;
     test::allocator_scope scope;
     tracker t;
-    cow_type tt = tracked_type(&t);
+    cow_type tt = tracked_type(t);
     cow_map *m = new_map(cow_type_u64(), &tt);
     for (u64 k = 0; k < 50; ++k) {
         u64 v = k;
@@ -1396,7 +1369,7 @@ TEST_CASE("a failing allocation at each point of a copying write changes nothing
 TEST_CASE("a failing user copy callback aborts the write and changes nothing") {
     test::leak_check lc;
     tracker vt_track, kt_track;
-    cow_type vt = tracked_type(&vt_track), kt = tracked_type(&kt_track);
+    cow_type vt = tracked_type(vt_track), kt = tracked_type(kt_track);
     cow_map *m = new_map(&kt, &vt);
     for (u64 k = 0; k < 10; ++k) REQUIRE(cow_map_insert(&m, &k, sizeof k, &k, nullptr, nullptr) == COW_OK);
     CHECK(vt_track.live() == 10);

@@ -47,38 +47,8 @@ int32_t at(const cow_vec *v, size_t i) {
 
 long allocations(const test::allocator_scope &s) { return s.counter.total(); }
 
-// An int64 element type whose copy and drop are counted; the n-th copy
-// (1-based, counted from when it is armed) can be made to fail.
-struct tracker {
-    long copies = 0;
-    long drops = 0;
-    long calls = 0;
-    long fail_at = 0;
-    cow_status fail_with = 1000;  // not a libcow code: reported as COW_ECALLBACK
-    long live() const { return copies - drops; }
-    void arm(long nth, cow_status with = 1000) {
-        calls = 0;
-        fail_at = nth;
-        fail_with = with;
-    }
-};
-cow_status tracked_copy(void *ctx, void *dst, const void *src) {
-    auto *t = static_cast<tracker *>(ctx);
-    if (t->fail_at && ++t->calls == t->fail_at) return t->fail_with;
-    std::memcpy(dst, src, sizeof(int64_t));
-    ++t->copies;
-    return COW_OK;
-}
-void tracked_drop(void *ctx, void *) { ++static_cast<tracker *>(ctx)->drops; }
-cow_type tracked_type(tracker &t) {
-    cow_type ty;
-    cow_type_init(&ty, sizeof(int64_t), alignof(int64_t));
-    ty.ctx = &t;
-    ty.copy = tracked_copy;
-    ty.drop = tracked_drop;
-    ty.name = "tracked";
-    return ty;
-}
+using test::tracked_type;
+using test::tracker;
 
 uint64_t strong(const void *h) { return cow_strong_count(h); }
 
