@@ -39,6 +39,15 @@ inline cow_status edit_slot(Handle **slot, cow_kind_t kind, Edit edit) noexcept 
     return s;
 }
 
+// rep_make_unique on a typed representation pointer.
+template <class Rep>
+inline cow_status make_unique(Rep **r) noexcept {
+    rep *base = *r;
+    cow_status s = detail::rep_make_unique(&base);
+    if (s == COW_OK) *r = static_cast<Rep *>(base);
+    return s;
+}
+
 template <class Handle, class Edit>
 inline cow_status edit_bytes(Handle **slot, cow_kind_t kind, Edit edit) noexcept {
     return edit_slot<bytes_rep>(slot, kind, edit);

@@ -154,4 +154,8 @@ COW_API bool cow_map_next(cow_map_cursor *cursor, const void **out_key, size_t *
     return true;
 }
 
+COW_API cow_status cow_map_make_mut(cow_map **slot) noexcept {
+    return cow::capi::edit_slot<map_rep>(slot, K, cow::capi::make_unique<map_rep>);
+}
+
 }  // extern "C"

@@ -18,12 +18,7 @@ cow_status edit_vec(cow_vec **slot, Edit edit) noexcept {
     return cow::capi::edit_slot<vec_rep>(slot, K, edit);
 }
 
-cow_status make_unique(vec_rep **v) noexcept {
-    rep *r = *v;
-    cow_status s = rep_make_unique(&r);
-    if (s == COW_OK) *v = as_vec(r);
-    return s;
-}
+using cow::capi::make_unique;
 
 cow_status create(cow_vec **out, const cow_type *type, const void *elems, size_t count,
                   size_t capacity, const cow_options *options) noexcept {

@@ -553,6 +553,9 @@ COW_API cow_status cow_map_remove(cow_map **slot, const void *key, size_t key_le
  * if absent). For handle values it is a slot for nested editing. */
 COW_API cow_status cow_map_get_mut(cow_map **slot, const void *key, size_t key_len, void **out_value) COW_NOEXCEPT;
 COW_API cow_status cow_map_clear(cow_map **slot) COW_NOEXCEPT;
+/* Makes *slot unique (copying the table if shared), so that a batch of
+ * edits pays the check once. */
+COW_API cow_status cow_map_make_mut(cow_map **slot) COW_NOEXCEPT;
 
 /* Iteration with a cursor that never copies; the cursor borrows the map. */
 typedef struct cow_map_cursor {

@@ -168,6 +168,45 @@ TEST_CASE("insert into a shared map copies once; the original is unchanged") {
     cow_map_release(m);
 }
 
+TEST_CASE("cow_map_make_mut copies a shared map once, then nothing") {
+    test::leak_check lc;
+    test::allocator_scope scope;
+    cow_map *m = u64_map();
+    for (u64 k = 0; k < 5; ++k) put(&m, k, k);
+    cow_map *unique_slot = m;
+    long before = allocations(scope);
+    REQUIRE(cow_map_make_mut(&m) == COW_OK);  // unique: nothing to do
+    CHECK(m == unique_slot);
+    CHECK(allocations(scope) == before);
+    cow_map *c = cow_map_clone(m);
+    REQUIRE(cow_map_make_mut(&c) == COW_OK);  // shared: one copy of the table
+    CHECK(c != m);
+    CHECK(allocations(scope) == before + 2);
+    CHECK_FALSE(cow_is_shared(c));
+    CHECK(entries(c) == entries(m));
+    CHECK(test::stats(m).copies == 1);
+    cow_map *slot = c;
+    put(&c, 7, 7);
+    CHECK(c == slot);
+    CHECK(cow_map_make_mut(nullptr) == COW_EINVAL);
+    cow_buf *b = nullptr;
+    REQUIRE(cow_buf_new(&b, "x", 1, nullptr) == COW_OK);
+    cow_map *wrong = reinterpret_cast<cow_map *>(b);
+    CHECK(cow_map_make_mut(&wrong) == COW_ETYPE);
+    CHECK(wrong == reinterpret_cast<cow_map *>(b));
+    cow_release(b);
+    // A failed copy leaves the slot as it was.
+    cow_map *c2 = cow_map_clone(m);
+    scope.counter.fail_at = scope.counter.calls + 1;
+    CHECK(cow_map_make_mut(&c2) == COW_ENOMEM);
+    scope.counter.fail_at = 0;
+    CHECK(c2 == m);
+    CHECK(cow_strong_count(m) == 2);
+    cow_map_release(c2);
+    cow_map_release(c);
+    cow_map_release(m);
+}
+
 TEST_CASE("remove from a shared map copies once; removing an absent key copies nothing") {
     test::leak_check lc;
     test::allocator_scope scope;
