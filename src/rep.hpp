@@ -103,14 +103,8 @@ inline rep *rep_clone(rep *r) noexcept {
 }
 // cow_release: drop one handle.
 inline void rep_release(rep *r) noexcept {
-    // Holding the only handle, nobody can add one: skip the read-modify-write.
-    // (Acquire pairs with the acq_rel decrements of handles released before.)
-    std::uint64_t now = r->count.load(std::memory_order_acquire);
-    if ((now & handle_mask) == 1) {
-        r->count.store(now - one_handle, std::memory_order_relaxed);  // for the stats
-        r->ops->last_handle_released(r);
-        return;
-    }
+    // One read-modify-write. (Loading first to skip it for the last handle
+    // saved little on the copy path and adds a load on the shared path.)
     std::uint64_t old = r->count.fetch_sub(one_handle, std::memory_order_acq_rel);
     if ((old & handle_mask) == 1) r->ops->last_handle_released(r);
 }
