@@ -90,16 +90,13 @@ cow_status rep_clone(rep *r, rep **out) noexcept {
         *out = copy;
         return COW_OK;
     }
-    // Relaxed is enough to add a reference (the caller already holds one).
-    std::uint64_t old = r->count.fetch_add(one_handle + one_clone, std::memory_order_relaxed);
-    if ((old & handle_mask) >= COW_MAX_REFCOUNT) {
-        r->count.fetch_sub(one_handle + one_clone, std::memory_order_relaxed);
-        return COW_EOVERFLOW;
-    }
-    if ((old >> 32) == handle_mask && r->lin)
-        r->lin->carried_clones.fetch_add(one_clone, std::memory_order_relaxed);
-    *out = r;
-    return COW_OK;
+    cow_status s = rep_add_handle(r);
+    if (s == COW_OK) *out = r;
+    return s;
+}
+
+void carry_clones(rep *r) noexcept {
+    if (r->lin) r->lin->carried_clones.fetch_add(one_clone, std::memory_order_relaxed);
 }
 
 cow_status rep_make_unique(rep **slot) noexcept {

@@ -96,8 +96,25 @@ inline bool rep_is_shared(const rep *r) noexcept {
 // limit) in *out. COW_EOVERFLOW when the count is at its limit; an eager
 // copy's own failure status otherwise.
 cow_status rep_clone(rep *r, rep **out) noexcept;
+
+// A wrap of a rep's 32-bit clone field carries into its lineage.
+void carry_clones(rep *r) noexcept;
+
+// The LAZY clone, inline: one fetch_add counts the handle and the clone.
+// Relaxed is enough to add a reference (the caller already holds one).
+inline cow_status rep_add_handle(rep *r) noexcept {
+    std::uint64_t old = r->count.fetch_add(one_handle + one_clone, std::memory_order_relaxed);
+    if (__builtin_expect((old & handle_mask) >= COW_MAX_REFCOUNT, 0)) {
+        r->count.fetch_sub(one_handle + one_clone, std::memory_order_relaxed);
+        return COW_EOVERFLOW;
+    }
+    if (__builtin_expect((old >> 32) == handle_mask, 0)) carry_clones(r);
+    return COW_OK;
+}
+
 // The same for the C API's clone calls, which can only answer NULL.
 inline rep *rep_clone(rep *r) noexcept {
+    if (r->strategy == COW_STRATEGY_LAZY) return rep_add_handle(r) == COW_OK ? r : nullptr;
     rep *out = nullptr;
     return rep_clone(r, &out) == COW_OK ? out : nullptr;
 }
