@@ -39,6 +39,17 @@ inline cow_status edit_slot(Handle **slot, cow_kind_t kind, Edit edit) noexcept 
     return s;
 }
 
+// The typed clone and release calls (cow_buf_clone, ...): the generic ones
+// restricted to one kind, ignoring any other handle.
+template <class Handle>
+inline Handle *clone_of_kind(const Handle *h, cow_kind_t kind) noexcept {
+    rep *r = detail::rep_of(h, kind);
+    return r ? reinterpret_cast<Handle *>(detail::rep_clone(r)) : nullptr;
+}
+inline void release_of_kind(void *h, cow_kind_t kind) noexcept {
+    if (rep *r = detail::rep_of(h, kind)) detail::rep_release(r);
+}
+
 // rep_make_unique on a typed representation pointer.
 template <class Rep>
 inline cow_status make_unique(Rep **r) noexcept {

@@ -1,6 +1,6 @@
 // cow_box: argument checking and translation to the box core.
 #include "../src/box.hpp"
-#include "../src/vec.hpp"
+#include "../src/type.hpp"
 
 #include "api.hpp"
 
@@ -34,13 +34,10 @@ COW_API cow_status cow_box_new(cow_box **out, const cow_type *type, const void *
 }
 
 COW_API cow_box *cow_box_clone(const cow_box *box) noexcept {
-    rep *r = rep_of(box, K);
-    return r ? reinterpret_cast<cow_box *>(rep_clone(r)) : nullptr;
+    return cow::capi::clone_of_kind(box, K);
 }
 
-COW_API void cow_box_release(cow_box *box) noexcept {
-    if (rep *r = rep_of(box, K)) rep_release(r);
-}
+COW_API void cow_box_release(cow_box *box) noexcept { cow::capi::release_of_kind(box, K); }
 
 COW_API const void *cow_box_get(const cow_box *box) noexcept {
     box_rep *b = box_of(box);

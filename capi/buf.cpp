@@ -36,13 +36,10 @@ COW_API cow_status cow_buf_with_capacity(cow_buf **out, size_t capacity,
 }
 
 COW_API cow_buf *cow_buf_clone(const cow_buf *buf) noexcept {
-    rep *r = rep_of(buf, K);
-    return r ? reinterpret_cast<cow_buf *>(rep_clone(r)) : nullptr;
+    return cow::capi::clone_of_kind(buf, K);
 }
 
-COW_API void cow_buf_release(cow_buf *buf) noexcept {
-    if (rep *r = rep_of(buf, K)) rep_release(r);
-}
+COW_API void cow_buf_release(cow_buf *buf) noexcept { cow::capi::release_of_kind(buf, K); }
 
 COW_API size_t cow_buf_len(const cow_buf *buf) noexcept {
     bytes_rep *b = bytes_of(buf, K);

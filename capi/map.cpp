@@ -47,8 +47,7 @@ extern "C" {
 COW_API cow_status cow_map_new(cow_map **out, const cow_type *key_type, const cow_type *value_type,
                                const cow_options *options) noexcept {
     if (!out) return COW_EINVAL;
-    if (type_check(key_type) != COW_OK || type_check(value_type) != COW_OK) return COW_EINVAL;
-    if (type_is_varlen(value_type)) return COW_EINVAL;  // values are fixed-size
+    if (type_check(key_type) != COW_OK || value_type_check(value_type) != COW_OK) return COW_EINVAL;
     map_rep *m;
     cow_status s = map_new(&m, key_type, value_type, options);
     if (s == COW_OK) *out = reinterpret_cast<cow_map *>(m);
@@ -56,13 +55,10 @@ COW_API cow_status cow_map_new(cow_map **out, const cow_type *key_type, const co
 }
 
 COW_API cow_map *cow_map_clone(const cow_map *map) noexcept {
-    rep *r = rep_of(map, K);
-    return r ? reinterpret_cast<cow_map *>(rep_clone(r)) : nullptr;
+    return cow::capi::clone_of_kind(map, K);
 }
 
-COW_API void cow_map_release(cow_map *map) noexcept {
-    if (rep *r = rep_of(map, K)) rep_release(r);
-}
+COW_API void cow_map_release(cow_map *map) noexcept { cow::capi::release_of_kind(map, K); }
 
 COW_API size_t cow_map_len(const cow_map *map) noexcept {
     map_rep *m = map_of(map);

@@ -53,13 +53,10 @@ COW_API cow_status cow_str_from_cstr(cow_str **out, const char *text,
 }
 
 COW_API cow_str *cow_str_clone(const cow_str *str) noexcept {
-    rep *r = rep_of(str, K);
-    return r ? reinterpret_cast<cow_str *>(rep_clone(r)) : nullptr;
+    return cow::capi::clone_of_kind(str, K);
 }
 
-COW_API void cow_str_release(cow_str *str) noexcept {
-    if (rep *r = rep_of(str, K)) rep_release(r);
-}
+COW_API void cow_str_release(cow_str *str) noexcept { cow::capi::release_of_kind(str, K); }
 
 COW_API size_t cow_str_len(const cow_str *str) noexcept {
     bytes_rep *b = bytes_of(str, K);

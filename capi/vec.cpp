@@ -1,4 +1,5 @@
 // cow_vec: argument checking and translation to the vector core.
+#include "../src/type.hpp"
 #include "../src/vec.hpp"
 
 #include "api.hpp"
@@ -50,13 +51,10 @@ COW_API cow_status cow_vec_from_array(cow_vec **out, const cow_type *type, const
 }
 
 COW_API cow_vec *cow_vec_clone(const cow_vec *vec) noexcept {
-    rep *r = rep_of(vec, K);
-    return r ? reinterpret_cast<cow_vec *>(rep_clone(r)) : nullptr;
+    return cow::capi::clone_of_kind(vec, K);
 }
 
-COW_API void cow_vec_release(cow_vec *vec) noexcept {
-    if (rep *r = rep_of(vec, K)) rep_release(r);
-}
+COW_API void cow_vec_release(cow_vec *vec) noexcept { cow::capi::release_of_kind(vec, K); }
 
 COW_API size_t cow_vec_len(const cow_vec *vec) noexcept {
     vec_rep *v = vec_of(vec);

@@ -150,6 +150,12 @@ cow_status type_check(const cow_type *t) noexcept {
 bool type_is_varlen(const cow_type *t) noexcept {
     return t == &builtin_bytes || t == &builtin_string;
 }
+cow_status value_type_check(const cow_type *t) noexcept {
+    cow_status s = type_check(t);
+    if (s != COW_OK) return s;
+    return type_is_varlen(t) ? COW_EINVAL : COW_OK;
+}
+
 bool type_is_string(const cow_type *t) noexcept { return t == &builtin_string; }
 bool type_is_handle(const cow_type *t) noexcept { return t == &builtin_handle; }
 

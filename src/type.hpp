@@ -24,6 +24,9 @@ extern const cow_type builtin_u8, builtin_u16, builtin_u32, builtin_u64, builtin
 // COW_OK when t can describe elements (size, alignment, struct size).
 cow_status type_check(const cow_type *t) noexcept;
 bool type_is_varlen(const cow_type *t) noexcept;  // bytes or string keys
+// COW_OK when t can be a vector element, map value or box value: a valid
+// fixed-size type (the variable-length key types are for map keys only).
+cow_status value_type_check(const cow_type *t) noexcept;
 bool type_is_string(const cow_type *t) noexcept;  // UTF-8 keys
 bool type_is_handle(const cow_type *t) noexcept;
 

@@ -233,12 +233,6 @@ cow_status insert_growing(vec_rep *v, std::size_t at, const void *elems, std::si
 
 const rep_ops vec_ops = {last_handle_released, copy, value_bytes, storage_shared};
 
-cow_status value_type_check(const cow_type *t) noexcept {
-    cow_status s = type_check(t);
-    if (s != COW_OK) return s;
-    return type_is_varlen(t) ? COW_EINVAL : COW_OK;
-}
-
 cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
                    std::size_t capacity, const cow_options *options) noexcept {
     std::size_t cap = capacity > count ? capacity : count;

@@ -38,10 +38,6 @@ inline unsigned char *vec_at(const vec_rep *v, std::size_t index) noexcept {
     return v->store.data + index * v->type->elem_size;
 }
 
-// COW_OK when t can be a vector element or box value type (variable-length
-// key types are for maps only).
-cow_status value_type_check(const cow_type *t) noexcept;
-
 // A new vector of copies of elems[0..count) with room for `capacity`.
 cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
                    std::size_t capacity, const cow_options *options) noexcept;
