@@ -21,14 +21,13 @@ cow_allocator current{sizeof(cow_allocator), 0, nullptr, default_malloc, default
 // each thread owns a block of counters it updates with plain relaxed
 // load+store; readers sum every block. A block outlives its thread and is
 // handed to the next new thread, so the sums stay exact. Blocks come from
-// std::malloc (not the user's allocator) and are never freed.
-struct counter_block {
+// std::aligned_alloc (not the user's allocator) and are never freed.
+struct alignas(64) counter_block {  // own cache lines: no false sharing
     std::atomic<std::int64_t> bytes{0};
     std::atomic<std::int64_t> allocations{0};
     std::atomic<std::int64_t> values{0};
     counter_block *next_all = nullptr;   // every block ever made (push only)
     counter_block *next_free = nullptr;  // blocks whose thread has exited
-    alignas(64) char pad[1];             // keep blocks on separate cache lines
 };
 
 std::atomic<counter_block *> all_blocks{nullptr};
@@ -66,7 +65,7 @@ counter_block *acquire_block() noexcept {
         }
     }
     if (!b) {
-        void *mem = std::malloc(sizeof(counter_block));
+        void *mem = std::aligned_alloc(alignof(counter_block), sizeof(counter_block));
         if (!mem) return nullptr;
         b = new (mem) counter_block();
         counter_block *head = all_blocks.load(std::memory_order_relaxed);
