@@ -71,11 +71,10 @@ std::size_t value_bytes(const rep *r) noexcept {
     return static_cast<const box_rep *>(r)->type->elem_size;
 }
 
-bool storage_shared(const rep *) noexcept { return false; }
 
 }  // namespace
 
-const rep_ops box_ops = {last_handle_released, copy, value_bytes, storage_shared};
+const rep_ops box_ops = {last_handle_released, copy, value_bytes, nullptr};
 
 cow_status box_new(box_rep **out, const cow_type *t, const void *value,
                    const cow_options *options) noexcept {

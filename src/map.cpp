@@ -282,7 +282,6 @@ std::size_t value_bytes(const rep *r) noexcept {
     return m->len * (m->key_type->elem_size + m->value_type->elem_size) + m->varkey_bytes;
 }
 
-bool storage_shared(const rep *) noexcept { return false; }
 
 // Raw memory for a map_rep with the shape (types, layout) of `like`, not
 // yet initialised as a rep.
@@ -579,7 +578,7 @@ key_mode mode_for(const cow_type *kt) noexcept {
 
 }  // namespace
 
-const rep_ops map_ops = {last_handle_released, ops_copy, value_bytes, storage_shared};
+const rep_ops map_ops = {last_handle_released, ops_copy, value_bytes, nullptr};
 
 cow_status map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                    const cow_options *options) noexcept {

@@ -21,7 +21,8 @@ struct rep_ops {
     cow_status (*copy)(const rep *r, rep **out) noexcept;
     // Bytes of value data (for statistics and the threshold strategy).
     std::size_t (*value_bytes)(const rep *r) noexcept;
-    // True when storage is shared beyond the reference count (slices).
+    // True when storage is shared beyond the reference count (slices);
+    // nullptr for kinds whose storage only the handles share.
     bool (*storage_shared)(const rep *r) noexcept;
 };
 
@@ -89,7 +90,7 @@ inline std::uint64_t rep_handles(const rep *r) noexcept {
 // "A write through this handle would copy". Acquire pairs with the release
 // in rep_release, so the writer sees every other holder's last reads done.
 inline bool rep_is_shared(const rep *r) noexcept {
-    return rep_handles(r) != 1 || r->ops->storage_shared(r);
+    return rep_handles(r) != 1 || (r->ops->storage_shared && r->ops->storage_shared(r));
 }
 
 // cow_clone: a new reference (lazy) or a copy (eager, threshold below the

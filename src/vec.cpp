@@ -144,7 +144,6 @@ std::size_t value_bytes(const rep *r) noexcept {
     return v->len * v->type->elem_size;
 }
 
-bool storage_shared(const rep *) noexcept { return false; }
 
 // Publishes copy c in place of the shared *slot: one copy of the elements
 // taken from the original, then the slot's old reference is dropped.
@@ -231,7 +230,7 @@ cow_status insert_growing(vec_rep *v, std::size_t at, const void *elems, std::si
 
 }  // namespace
 
-const rep_ops vec_ops = {last_handle_released, copy, value_bytes, storage_shared};
+const rep_ops vec_ops = {last_handle_released, copy, value_bytes, nullptr};
 
 cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
                    std::size_t capacity, const cow_options *options) noexcept {
