@@ -219,9 +219,7 @@ public:
         cow_status st;
         if (how == 0 || how == 1)
             st = cow_vec_with_capacity(outp, type, capacity, o.ptr());
-        else if (how >= 2 && how <= 3)
-            st = cow_vec_from_array(outp, type, elems, count, o.ptr());
-        else if (how >= 6)
+        else if ((how >= 2 && how <= 3) || how >= 6)
             st = cow_vec_from_array(outp, type, elems, count, o.ptr());
         else
             st = cow_vec_new(outp, type, o.ptr());
