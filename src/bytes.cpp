@@ -143,7 +143,8 @@ cow_status bytes_insert(bytes_rep **slot, std::size_t at, const char *src, std::
     // The source may lie inside this value (s.append(s)); growing could move
     // or free it, so take a private copy first.
     char *tmp = nullptr;
-    if (src < b->data + b->len && b->data < src + n) {
+    auto addr = [](const char *p) { return reinterpret_cast<std::uintptr_t>(p); };
+    if (addr(src) < addr(b->data + b->len) && addr(b->data) < addr(src) + n) {
         tmp = static_cast<char *>(mem_alloc(n));
         if (!tmp) return COW_ENOMEM;
         std::memcpy(tmp, src, n);
