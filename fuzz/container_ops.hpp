@@ -108,6 +108,15 @@ public:
         settle(h, pos, keys);
     }
 
+    // A map's handle value dropped by a replace or remove. A shared map is
+    // copied whole first (every handle value cloned, as cow.h says of
+    // container copies), so the dropped one was a fresh clone: one more
+    // clone counted in its lineage, no handle left.
+    void dropped_from(bool shared_map, std::uint64_t v) {
+        if (shared_map) w.cloned(as_ptr(v));
+        w.released(as_ptr(v));
+    }
+
     // A value handed to the caller (pop, erase, set's or insert's old value,
     // remove, into): check it, then drop it as its owner must.
     void take_out(elem_kind k, bool from_shared, std::uint64_t model_value, void *out) {
@@ -633,7 +642,7 @@ public:
         if (want_flag) FUZZ_CHECK(replaced == existed);
         if (existed) {
             if (want_old) take_out(vk, was_shared, it->second, old_value.bytes);
-            else if (vk == elem_kind::handle && !was_shared && it->second) w.released(as_ptr(it->second));
+            else if (vk == elem_kind::handle && it->second) dropped_from(was_shared, it->second);
         }
         w.edited(t.index, old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; });
         if (t.handle() == old) settle(old, {}, {k.model});
@@ -656,7 +665,7 @@ public:
         if (!FUZZ_JUDGE("cow_map_remove", e, st, bc)) return failed(t, old, bc);
         std::uint64_t v = m->entries.at(k.model);
         if (want) take_out(m->ek, was_shared, v, out.bytes);
-        else if (m->ek == elem_kind::handle && !was_shared && v) w.released(as_ptr(v));
+        else if (m->ek == elem_kind::handle && v) dropped_from(was_shared, v);
         w.edited(t.index, old, t.handle(), true, bytes, [&](rep_model &r) { r.entries.erase(k.model); });
     }
 
