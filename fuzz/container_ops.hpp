@@ -294,16 +294,19 @@ public:
         else st = cow_vec_set(slot, index, s.ptr, want_old ? old_value.bytes : nullptr);
         if (!FUZZ_JUDGE("cow_vec_push/insert/set", e, st, bc)) return failed(t, old, bc);
         std::uint64_t replaced = which == 2 ? m->elems[index] : 0;
-        if (which == 2) {
-            if (want_old) take_out(k, was_shared, replaced, old_value.bytes);
-            else if (k == elem_kind::handle && !was_shared && replaced) w.released(as_ptr(replaced));
-        }
         std::uint64_t bytes = (which == 2 ? len - 1 : len) * size_of(k);
         w.edited(t.index, old, t.handle(), true, bytes, [&](rep_model &r) {
             if (which == 2) r.elems[index] = s.value;
             else r.elems.insert(r.elems.begin() + static_cast<std::ptrdiff_t>(index), s.value);
         });
         if (t.handle() == old) settle(old, {index}, {});
+        // The replaced value leaves only now: the source may be that very
+        // element, held nowhere else, and the library clones it before it
+        // drops the old one.
+        if (which == 2) {
+            if (want_old) take_out(k, was_shared, replaced, old_value.bytes);
+            else if (k == elem_kind::handle && !was_shared && replaced) w.released(as_ptr(replaced));
+        }
     }
 
     void op_vec_extend(target *given = nullptr) {
