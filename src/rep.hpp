@@ -77,9 +77,9 @@ inline rep *rep_of(const void *handle, cow_kind_t kind = 0) noexcept {
     if (!handle) return nullptr;
     auto *r = static_cast<rep *>(const_cast<void *>(handle));
     std::uint32_t t = r->tag;
-    if ((t & 0xffffff00u) != tag_base) return nullptr;
-    if (kind != 0 && (t & 0xffu) != kind) return nullptr;
-    return r;
+    // One comparison when the kind is known (kinds fit in the low byte).
+    if (kind != 0) return t == (tag_base | kind) ? r : nullptr;
+    return (t & 0xffffff00u) == tag_base ? r : nullptr;
 }
 inline cow_kind_t rep_kind(const rep *r) noexcept { return r->tag & 0xffu; }
 

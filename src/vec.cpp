@@ -75,6 +75,7 @@ cow_status alloc_vec(const cow_type *t, std::size_t cap, vec_rep **out) noexcept
     }
     auto *v = new (mem) vec_rep();
     v->type = t;
+    v->elem_size = t->elem_size;
     v->len = 0;
     v->store = store;
     *out = v;

@@ -22,6 +22,7 @@ struct vec_storage {
 
 struct vec_rep : rep {
     const cow_type *type;
+    std::size_t elem_size;  // type->elem_size, kept here to spare get() a dependent load
     std::size_t len;
     vec_storage store;
 };
@@ -35,7 +36,7 @@ inline vec_rep *as_vec(rep *r) noexcept { return static_cast<vec_rep *>(r); }
 inline bool vec_is_flat(const vec_rep *) noexcept { return true; }
 
 inline unsigned char *vec_at(const vec_rep *v, std::size_t index) noexcept {
-    return v->store.data + index * v->type->elem_size;
+    return v->store.data + index * v->elem_size;
 }
 
 // A new vector of copies of elems[0..count) with room for `capacity`.
