@@ -108,13 +108,12 @@ public:
         settle(h, pos, keys);
     }
 
-    // A map's handle value dropped by a replace or remove. A shared map is
-    // copied whole first (every handle value cloned, as cow.h says of
-    // container copies), so the dropped one was a fresh clone: one more
-    // clone counted in its lineage, no handle left.
+    // A map's handle value dropped by a replace or remove. A shared map's
+    // copy leaves that value out (cow.h: it is not cloned only to be
+    // dropped), so the original map's reference is the only one: nothing
+    // changes. A unique map releases its reference.
     void dropped_from(bool shared_map, std::uint64_t v) {
-        if (shared_map) w.cloned(as_ptr(v));
-        w.released(as_ptr(v));
+        if (!shared_map) w.released(as_ptr(v));
     }
 
     // A value handed to the caller (pop, erase, set's or insert's old value,

@@ -543,7 +543,9 @@ COW_API const void *cow_map_get(const cow_map *map, const void *key, size_t key_
 COW_API bool cow_map_contains(const cow_map *map, const void *key, size_t key_len) COW_NOEXCEPT;
 /* Inserts or replaces. The replaced value goes to out_old (caller-owned)
  * or is dropped when out_old is NULL; *out_replaced (may be NULL) tells
- * whether a value was replaced. */
+ * whether a value was replaced. When the map is shared and out_old is NULL,
+ * its copy leaves the replaced value out instead of copying and dropping it
+ * (no clone of it is made or counted); cow_map_remove does the same. */
 COW_API cow_status cow_map_insert(cow_map **slot, const void *key, size_t key_len, const void *value,
                                   void *out_old, bool *out_replaced) COW_NOEXCEPT;
 /* Removes key; its value goes to out_value (caller-owned) or is dropped.

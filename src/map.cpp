@@ -328,8 +328,15 @@ cow_status copy_entry(const map_rep *src, const unsigned char *from, unsigned ch
     return s;
 }
 
+// "No entry": a copy where every value is copied.
+constexpr std::size_t no_vacancy = ~std::size_t{0};
+
 // Same capacity: control bytes verbatim, each entry copied to its own index.
-cow_status copy_same_layout(const map_rep *src, map_rep *c) noexcept {
+// The value of entry `vacant` is not copied: the caller is about to replace
+// or remove it, and copying it only to drop it would count a clone that no
+// handle ever sees. The caller fills or removes that slot before anything
+// reads it.
+cow_status copy_same_layout(const map_rep *src, map_rep *c, std::size_t vacant) noexcept {
     const map_table &from = src->table;
     std::memcpy(c->table.ctrl, from.ctrl, from.cap + group_width);
     if (src->plain_copy) {
@@ -337,10 +344,15 @@ cow_status copy_same_layout(const map_rep *src, map_rep *c) noexcept {
     } else {
         for (std::size_t i = 0; i < from.cap; ++i) {
             if (!is_full(from.ctrl[i])) continue;
-            cow_status s = copy_entry(src, map_entry(src, i), map_entry(c, i));
+            const unsigned char *e = map_entry(src, i);
+            cow_status s = i == vacant ? type_copy(src->key_type, map_entry(c, i), e)
+                                       : copy_entry(src, e, map_entry(c, i));
             if (s != COW_OK) {
-                for (std::size_t j = 0; j < i; ++j)
-                    if (is_full(from.ctrl[j])) drop_entry(c, map_entry(c, j));
+                for (std::size_t j = 0; j < i; ++j) {
+                    if (!is_full(from.ctrl[j])) continue;
+                    if (j == vacant) type_drop(c->key_type, map_entry(c, j));
+                    else drop_entry(c, map_entry(c, j));
+                }
                 return s;
             }
         }
@@ -373,14 +385,16 @@ cow_status copy_rehashed(const map_rep *src, map_rep *c) noexcept {
 // A private copy of src with `cap` slots, not yet initialised as a rep: the
 // same layout when the capacity is src's and no rehash is asked for (to
 // drop tombstones), else every key rehashed.
-cow_status clone_map(const map_rep *src, std::size_t cap, bool rehashed, map_rep **out) noexcept {
+cow_status clone_map(const map_rep *src, std::size_t cap, bool rehashed, map_rep **out,
+                     std::size_t vacant = no_vacancy) noexcept {
     map_rep *c = alloc_like(src);
     if (!c) return COW_ENOMEM;
     cow_status s = COW_OK;
     if (cap) {
         s = alloc_table(c, cap, c->table);
         if (s == COW_OK)
-            s = rehashed || cap != src->table.cap ? copy_rehashed(src, c) : copy_same_layout(src, c);
+            s = rehashed || cap != src->table.cap ? copy_rehashed(src, c)
+                                                  : copy_same_layout(src, c, vacant);
     }
     if (s != COW_OK) {
         free_unregistered(c);
@@ -492,21 +506,24 @@ cow_status replace_value(map_rep **slot, std::size_t i, const void *value, void 
     if (!fresh.ptr) return COW_ENOMEM;
     cow_status s = type_copy(vt, fresh.ptr, value);
     if (s != COW_OK) return s;
+    // The old value the caller does not take is dropped; a copy does not
+    // copy it in the first place (the slot is vacant).
+    bool drop_old = !out_old;
     if (rep_is_shared(m)) {
         map_rep *c;
-        s = clone_map(m, m->table.cap, false, &c);  // same layout: the entry keeps index i
+        // Same layout: the entry keeps index i.
+        s = clone_map(m, m->table.cap, false, &c, out_old ? no_vacancy : i);
         if (s != COW_OK) {
             type_drop(vt, fresh.ptr);
             return s;
         }
         commit_copy(slot, c);
         m = c;
+        drop_old = false;
     }
     unsigned char *v = map_value(m, i);
-    if (out_old)
-        std::memcpy(out_old, v, size);
-    else
-        type_drop(vt, v);
+    if (out_old) std::memcpy(out_old, v, size);
+    if (drop_old) type_drop(vt, v);
     std::memcpy(v, fresh.ptr, size);
     return COW_OK;
 }
@@ -559,13 +576,19 @@ cow_status insert_new(map_rep **slot, std::uint64_t h, const void *key, std::siz
 
 // Makes *slot unique for an edit of the entry at index i (which a same-
 // layout copy keeps).
-cow_status unique_for_entry(map_rep **slot) noexcept {
+// With `vacant`, the copy leaves that entry's value out (see
+// copy_same_layout); *copied says whether a copy was made.
+cow_status unique_for_entry(map_rep **slot, std::size_t vacant = no_vacancy,
+                            bool *copied = nullptr) noexcept {
     map_rep *m = *slot;
+    if (copied) *copied = false;
     if (!rep_is_shared(m)) return COW_OK;
     map_rep *c;
-    cow_status s = clone_map(m, m->table.cap, false, &c);
-    if (s == COW_OK) commit_copy(slot, c);
-    return s;
+    cow_status s = clone_map(m, m->table.cap, false, &c, vacant);
+    if (s != COW_OK) return s;
+    commit_copy(slot, c);
+    if (copied) *copied = true;
+    return COW_OK;
 }
 
 key_mode mode_for(const cow_type *kt) noexcept {
@@ -630,13 +653,14 @@ cow_status map_remove(map_rep **slot, const void *key, std::size_t key_len,
                       void *out_value) noexcept {
     std::size_t i = map_find(*slot, key, key_len);
     if (i == map_npos) return COW_ENOTFOUND;  // nothing copied, even when shared
-    cow_status s = unique_for_entry(slot);
+    bool copied;
+    cow_status s = unique_for_entry(slot, out_value ? no_vacancy : i, &copied);
     if (s != COW_OK) return s;
     map_rep *m = *slot;
     unsigned char *e = map_entry(m, i);
     if (out_value)
         std::memcpy(out_value, e + m->value_offset, m->value_type->elem_size);
-    else
+    else if (!copied)  // a copy left this value out
         type_drop(m->value_type, e + m->value_offset);
     if (m->mode == key_mode::varlen) {
         varkey k;

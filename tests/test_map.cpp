@@ -658,6 +658,21 @@ TEST_CASE("handle values are cloned and released exactly once") {
     CHECK(cow_strong_count(one) == 3);  // caller, m, and the reference handed back
     cow_str_release(old);
     cow_map_release(c);
+    // A shared map's copy does not clone the value it is about to drop: the
+    // dropped value's lineage counts no clone and only m keeps a reference.
+    std::uint64_t clones_before = test::stats(one).clones;
+    c = cow_map_clone(m);
+    REQUIRE(cow_map_insert(&c, &k1, sizeof k1, &two, nullptr, nullptr) == COW_OK);
+    CHECK(cow_strong_count(one) == 2);  // caller and m
+    CHECK(test::stats(one).clones == clones_before);
+    cow_map_release(c);
+    c = cow_map_clone(m);
+    REQUIRE(cow_map_remove(&c, &k1, sizeof k1, nullptr) == COW_OK);
+    CHECK(cow_strong_count(one) == 2);
+    CHECK(test::stats(one).clones == clones_before);
+    CHECK(cow_map_len(c) == 0);
+    CHECK(cow_map_len(m) == 1);
+    cow_map_release(c);
     cow_map_release(m);
     CHECK(cow_strong_count(one) == 1);
     CHECK(cow_strong_count(two) == 1);
@@ -1446,7 +1461,10 @@ TEST_CASE("a failing user copy callback aborts the write and changes nothing") {
         vt_track.arm(n);
         CHECK(cow_map_insert(&m, &k, sizeof k, &v, nullptr, nullptr) == COW_ECALLBACK);
         vt_track.arm(n);
-        CHECK(cow_map_remove(&m, &k3, sizeof k3, nullptr) == COW_ECALLBACK);
+        CHECK(cow_map_remove(&m, &k3, sizeof k3, &old) == COW_ECALLBACK);
+        // Without out_value the copy leaves the removed value out: 9 copies.
+        vt_track.arm(n);
+        if (n < 10) CHECK(cow_map_remove(&m, &k3, sizeof k3, nullptr) == COW_ECALLBACK);
         vt_track.arm(n);
         void *vp = nullptr;
         CHECK(cow_map_get_mut(&m, &k3, sizeof k3, &vp) == COW_ECALLBACK);
@@ -1469,6 +1487,24 @@ TEST_CASE("a failing user copy callback aborts the write and changes nothing") {
     CHECK(cow_clone(e) == nullptr);
     vt_track.arm(0);
     cow_map_release(e);
+
+    // A shared remove or replace without out: 9 value copies, the 10th
+    // value is left out rather than copied and dropped.
+    long copies_before = vt_track.copies, drops_before = vt_track.drops;
+    cow_map *r = cow_map_clone(other);
+    REQUIRE(cow_map_remove(&r, &k3, sizeof k3, nullptr) == COW_OK);
+    CHECK(vt_track.copies - copies_before == 9);
+    CHECK(vt_track.drops == drops_before);
+    cow_map_release(r);
+    CHECK(vt_track.live() == 10);
+    copies_before = vt_track.copies;
+    r = cow_map_clone(other);
+    REQUIRE(cow_map_insert(&r, &k3, sizeof k3, &v, nullptr, nullptr) == COW_OK);
+    CHECK(vt_track.copies - copies_before == 9 + 1);  // 9 kept values and the new one
+    CHECK(get(r, 3) == v);
+    CHECK(get(other, 3) == 3u);
+    cow_map_release(r);
+    CHECK(vt_track.live() == 10);
 
     // Success after all that: the copy holds its own elements.
     REQUIRE(cow_map_insert(&m, &k, sizeof k, &v, nullptr, nullptr) == COW_OK);
