@@ -6,6 +6,7 @@
 #   FUZZ_TARGETS="str mixed"           only these targets
 #   FUZZ_JOBS=N                        N parallel fuzzing processes per target
 #   FUZZ_MERGE=1                       merge what was found into fuzz/corpus/<t>
+#   FUZZ_SEED=N                        libFuzzer's random seed (default: a new one each run)
 # Findings are kept in build-fuzz/findings/<target>/ (see fuzz/README text).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -38,6 +39,9 @@ for t in $targets; do
     cp fuzz/corpus/"$t"/* "$work/$t/" 2>/dev/null || true
     args=(-max_total_time="$SECS" -malloc_limit_mb=256 -rss_limit_mb=2560 -timeout=20
           -dict=fuzz/cow.dict -print_final_stats=1 -artifact_prefix="$BUILD/findings/$t/")
+    if [ -n "${FUZZ_SEED:-}" ]; then
+        args+=(-seed="$FUZZ_SEED")
+    fi
     if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
         args+=(-fork="$FUZZ_JOBS" -ignore_crashes=0)
     fi
