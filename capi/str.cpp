@@ -134,9 +134,14 @@ COW_API cow_status cow_str_find(const cow_str *str, const char *needle, size_t n
                                 size_t from, size_t *out_pos) noexcept {
     cow_status s = handle_status(str, K);
     if (s != COW_OK) return s;
-    if (!out_pos || (!needle && needle_len)) return COW_EINVAL;
+    if (!out_pos) return COW_EINVAL;
+    s = check_text(needle, needle_len);
+    if (s != COW_OK) return s;
     bytes_rep *b = bytes_of(str, K);
-    if (from > b->len) return COW_ERANGE;
+    s = check_offset(b, from);
+    if (s != COW_OK) return s;
+    // A valid needle starts with a lead byte, so every match starts on a
+    // character boundary.
     std::string_view hay(b->data, b->len);
     std::size_t pos = hay.find(std::string_view(needle ? needle : "", needle_len), from);
     if (pos == std::string_view::npos) return COW_ENOTFOUND;

@@ -38,7 +38,7 @@ struct str_fuzzer : bytes_fuzzer<str_api> {
         before_call bc;
         cow_status st = cow_str_make_mut(t.slot<cow_str>());
         if (!FUZZ_JUDGE("cow_str_make_mut", e, st, bc)) return failed(t, old, bc);
-        w.edited(t.index, old, t.handle(), cur, true, cur.size());
+        w.edited(old, t.handle(), cur, true, cur.size());
         FUZZ_CHECK(!cow_is_shared(t.handle()));
     }
 
@@ -62,7 +62,7 @@ struct str_fuzzer : bytes_fuzzer<str_api> {
             FUZZ_CHECK(p == sentinel<char>());
             return failed(t, old, bc);
         }
-        w.edited(t.index, old, t.handle(), cur, copies, cur.size());
+        w.edited(old, t.handle(), cur, copies, cur.size());
         FUZZ_CHECK(p == cow_str_data(static_cast<cow_str *>(t.handle())));
         FUZZ_CHECK(cur.empty() || std::memcmp(p, cur.data(), cur.size()) == 0);
         FUZZ_CHECK(p[cur.size()] == '\0');
@@ -97,11 +97,16 @@ struct str_fuzzer : bytes_fuzzer<str_api> {
         std::size_t from = draw_index(in, hay.size());
         bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
         e.add(null_out, COW_EINVAL);
+        // The needle must be valid UTF-8 and `from` a character boundary.
+        e.add(p && !utf8_ok(needle), COW_EUTF8);
         std::size_t expect = std::string::npos;
         if (e.ok()) {
             e.add(from > hay.size(), COW_ERANGE);
-            if (from <= hay.size()) expect = hay.find(needle, from);
-            e.add(from <= hay.size() && expect == std::string::npos, COW_ENOTFOUND);
+            e.add(from <= hay.size() && !utf8_boundary(hay, from), COW_EINVAL);
+        }
+        if (e.ok()) {
+            expect = hay.find(needle, from);
+            e.add(expect == std::string::npos, COW_ENOTFOUND);
         }
         std::size_t pos = 777;
         before_call bc;
