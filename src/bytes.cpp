@@ -172,7 +172,7 @@ cow_status bytes_erase(bytes_rep **slot, std::size_t at, std::size_t n) noexcept
         if (!c) return COW_ENOMEM;
         std::memcpy(c->data + at, b->data + at + n, new_len - at);
         c->len = new_len;
-        c->data[new_len] = 0;
+        if (c->cap) c->data[new_len] = 0;  // never into the shared static ""
         rep_init_copy(c, b, new_len, false);
         *slot = c;
         rep_release(b);
