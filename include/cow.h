@@ -9,8 +9,8 @@
  *
  *  - cow_clone(h) adds a reference and returns a handle to the same data:
  *    O(1), no allocation, safe from any thread. (Only values created with the
- *    EAGER or THRESHOLD strategy copy at clone; there cow_clone may return NULL,
- *    for out-of-memory only.)
+ *    EAGER or THRESHOLD strategy copy at clone; there cow_clone returns NULL
+ *    if that copy fails.)
  *  - cow_release(h) drops one reference; the last one frees the data.
  *    cow_release(NULL) does nothing.
  *  - Every mutating call takes the handle's *slot* by address (cow_str **).
@@ -56,10 +56,15 @@
  * COW_MAX_ALIGN.
  *
  * STABILITY: everything in this header is part of ABI version LIBCOW_0.
- * Until 1.0 the SONAME is libcow.so.0. Structs passed across the ABI start
- * with their own size: set it to sizeof(the struct) (the *_init functions
- * and *_INIT macros do). The library reads min(your size, its size) and
- * treats the rest as zero, so old callers keep working when structs grow.
+ * Until 1.0 the SONAME is libcow.so.0. The structs a caller fills in
+ * (cow_options, cow_stats_info, cow_type, cow_allocator) start with their
+ * own size: set it to sizeof(the struct) (the *_init functions and *_INIT
+ * macros do). The library reads min(your size, its size) and treats the
+ * rest as zero, so old callers keep working when these structs grow. The
+ * *_init functions write this version's layout and never more: a field
+ * added later comes with a new init function, so an old caller's smaller
+ * struct is never overrun. cow_owned and the cursor structs never grow
+ * (their layout is frozen; a future need gets a new struct).
  */
 #ifndef COW_H
 #define COW_H
@@ -148,18 +153,22 @@ typedef struct cow_allocator {
     uint32_t size; /* sizeof(cow_allocator) */
     uint32_t reserved;
     void *ctx;     /* passed to every callback */
-    /* Returns NULL on failure. Called with size > 0. */
+    /* Returns NULL on failure. Called with size > 0. Like malloc(), every
+     * block must be aligned for any standard type (alignof(max_align_t));
+     * libcow pads only for element alignments beyond that. */
     void *(*malloc_fn)(void *ctx, size_t size);
-    /* Like realloc(); old_size is the size the block was allocated with. */
+    /* Like realloc() (same alignment rule); old_size is the size the block
+     * was allocated with. */
     void *(*realloc_fn)(void *ctx, void *ptr, size_t old_size, size_t new_size);
     /* Frees a block of the given size. Never called with NULL. */
     void (*free_fn)(void *ctx, void *ptr, size_t size);
 } cow_allocator;
 
 /* Replaces the allocator used for all libcow memory. NULL restores malloc.
- * Accepted only while no libcow value and no caller-owned block is alive
- * (COW_EBUSY otherwise); must not race with any other libcow call.
- * COW_EINVAL if a callback is NULL or size is too small. */
+ * Accepted only while no libcow value and no caller-owned block is alive:
+ * COW_EBUSY otherwise, checked first (so also for NULL or an invalid
+ * allocator). Must not race with any other libcow call. COW_EINVAL if a
+ * callback is NULL or size is smaller than this version's struct. */
 COW_API cow_status cow_set_allocator(const cow_allocator *allocator) COW_NOEXCEPT;
 
 /* Memory handed to the caller (by the *_into calls). Free it with
@@ -181,7 +190,8 @@ COW_API void cow_owned_free(cow_owned *owned) COW_NOEXCEPT;
  * ========================================================================== */
 typedef uint32_t cow_strategy_t;
 #define COW_STRATEGY_LAZY       0 /* copy on the first write to a shared value (default) */
-#define COW_STRATEGY_EAGER      1 /* cow_clone copies at once; writes never copy */
+#define COW_STRATEGY_EAGER      1 /* cow_clone copies at once; writes copy only values
+                                     that share storage with a slice/substring */
 #define COW_STRATEGY_THRESHOLD  2 /* EAGER while the value is below threshold_bytes, else LAZY */
 #define COW_STRATEGY_STRUCTURAL 3 /* reserved: persistent trees (not yet: COW_EUNSUPPORTED) */
 #define COW_STRATEGY_ADAPTIVE   4 /* reserved: switches representation (not yet: COW_EUNSUPPORTED) */
@@ -215,8 +225,9 @@ COW_API cow_kind_t cow_kind(const void *handle) COW_NOEXCEPT;
 
 /* Returns a new reference to the same value: O(1), no allocation under the
  * LAZY strategy. Under EAGER/THRESHOLD it may return a private copy.
- * Returns NULL for NULL or an invalid handle, on allocation failure (eager
- * copies only) and when the value already has COW_MAX_REFCOUNT handles. */
+ * Returns NULL for NULL or an invalid handle, when the value already has
+ * COW_MAX_REFCOUNT handles, and when an eager copy fails (out of memory, a
+ * cow_type copy callback failed, or an element handle is at its limit). */
 COW_API void *cow_clone(const void *handle) COW_NOEXCEPT;
 
 /* Drops one reference (consumed). The last reference frees the value and
@@ -318,6 +329,8 @@ COW_API const uint8_t *cow_buf_data(const cow_buf *buf) COW_NOEXCEPT;
  * NULL) a pointer to its writable bytes [0, len). */
 COW_API cow_status cow_buf_make_mut(cow_buf **slot, uint8_t **out_data) COW_NOEXCEPT;
 
+/* Appends bytes[0..len) (bytes may point into the buffer itself; NULL only
+ * when len == 0). COW_EOVERFLOW if the result would exceed PTRDIFF_MAX. */
 COW_API cow_status cow_buf_append(cow_buf **slot, const void *bytes, size_t len) COW_NOEXCEPT;
 /* Inserts bytes at offset `at` (0..len); COW_ERANGE beyond. */
 COW_API cow_status cow_buf_insert(cow_buf **slot, size_t at, const void *bytes, size_t len) COW_NOEXCEPT;
@@ -376,24 +389,33 @@ COW_API size_t cow_str_char_count(const cow_str *str) COW_NOEXCEPT;
 /* Makes *slot unique (copying if shared). No writable pointer is given:
  * raw writes could break UTF-8 validity. */
 COW_API cow_status cow_str_make_mut(cow_str **slot) COW_NOEXCEPT;
+/* Appends text[0..len), which must be valid UTF-8 (COW_EUTF8); text may
+ * point into the string itself. */
 COW_API cow_status cow_str_append(cow_str **slot, const char *text, size_t len) COW_NOEXCEPT;
+/* Inserts text at byte offset `at` (a character boundary, 0..len). */
 COW_API cow_status cow_str_insert(cow_str **slot, size_t at, const char *text, size_t len) COW_NOEXCEPT;
+/* Erases bytes [at, at+count); both ends must be character boundaries. */
 COW_API cow_status cow_str_erase(cow_str **slot, size_t at, size_t count) COW_NOEXCEPT;
+/* Shortens to new_len bytes (a character boundary; COW_ERANGE if > len). */
 COW_API cow_status cow_str_truncate(cow_str **slot, size_t new_len) COW_NOEXCEPT;
 
 /* A new string for bytes [offset, offset+len): O(1), shares storage. */
 COW_API cow_status cow_str_substr(cow_str **out, const cow_str *str, size_t offset, size_t len) COW_NOEXCEPT;
-/* Finds needle at or after byte offset `from`; the byte offset in *out_pos.
- * COW_ENOTFOUND if absent; COW_ERANGE if from > len. An empty needle
- * matches at `from`. */
+/* Finds needle at or after byte offset `from`; the byte offset in *out_pos
+ * (always a character boundary). The needle must be valid UTF-8 (COW_EUTF8)
+ * and `from` a character boundary (COW_EINVAL); COW_ERANGE if from > len;
+ * COW_ENOTFOUND if absent. An empty needle matches at `from`. */
 COW_API cow_status cow_str_find(const cow_str *str, const char *needle, size_t needle_len,
                                 size_t from, size_t *out_pos) COW_NOEXCEPT;
+/* Byte-wise comparisons, as for cow_buf (UTF-8 byte order is code point
+ * order). NULL/invalid handles compare as empty strings. */
 COW_API bool cow_str_equal(const cow_str *a, const cow_str *b) COW_NOEXCEPT;
 COW_API int cow_str_compare(const cow_str *a, const cow_str *b) COW_NOEXCEPT;
+/* Equal to cow_buf_hash of the same bytes; stable within a process only. */
 COW_API uint64_t cow_str_hash(const cow_str *str) COW_NOEXCEPT;
 
 /* Hands the text to the caller, NUL-terminated (out->len excludes the NUL),
- * and consumes *slot. No copy when unique. cow_owned_free() it. */
+ * and consumes *slot (set to NULL). No copy when unique. cow_owned_free() it. */
 COW_API cow_status cow_str_into(cow_str **slot, cow_owned *out) COW_NOEXCEPT;
 
 /* ============================================================================
@@ -519,8 +541,9 @@ COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *ve
 COW_API bool cow_vec_next_span(cow_vec_cursor *cursor, const void **out_data, size_t *out_count) COW_NOEXCEPT;
 
 /* Hands the elements to the caller (out->len elements of elem_size bytes,
- * caller-owned: drop each, then cow_owned_free) and consumes *slot. No copy
- * when unique; a shared vector's elements are copied (handles cloned). */
+ * caller-owned: drop each, then cow_owned_free) and consumes *slot (set to
+ * NULL). No copy when unique; a shared vector's elements are copied
+ * (handles cloned). */
 COW_API cow_status cow_vec_into(cow_vec **slot, cow_owned *out) COW_NOEXCEPT;
 
 /* ============================================================================
@@ -559,7 +582,8 @@ COW_API cow_status cow_map_clear(cow_map **slot) COW_NOEXCEPT;
  * edits pays the check once. */
 COW_API cow_status cow_map_make_mut(cow_map **slot) COW_NOEXCEPT;
 
-/* Iteration with a cursor that never copies; the cursor borrows the map. */
+/* Iteration with a cursor that never copies. The cursor borrows the map: do
+ * not write through its slot while iterating. */
 typedef struct cow_map_cursor {
     uint32_t size;        /* sizeof(cow_map_cursor), set by cow_map_cursor_init */
     uint32_t reserved;
@@ -593,7 +617,7 @@ COW_API cow_status cow_box_make_mut(cow_box **slot, void **out_value) COW_NOEXCE
 typedef cow_status (*cow_update_fn)(void *ctx, void *value);
 COW_API cow_status cow_box_update(cow_box **slot, cow_update_fn fn, void *ctx) COW_NOEXCEPT;
 /* Moves the value into out_value (elem_size bytes of caller memory; the
- * caller owns it) and consumes *slot. No copy when unique. */
+ * caller owns it) and consumes *slot (set to NULL). No copy when unique. */
 COW_API cow_status cow_box_into(cow_box **slot, void *out_value) COW_NOEXCEPT;
 
 #ifdef __cplusplus

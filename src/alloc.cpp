@@ -137,6 +137,8 @@ cow_status set_allocator(const cow_allocator *a) noexcept {
                                 default_realloc, default_free};
         return COW_OK;
     }
+    // This layout is the first, and all of it is required. A later version
+    // that grows the struct must still accept this size (cow.h: STABILITY).
     if (a->size < sizeof(cow_allocator) || !a->malloc_fn || !a->realloc_fn || !a->free_fn)
         return COW_EINVAL;
     current = *a;
