@@ -9,7 +9,8 @@
 namespace {
 
 struct state {
-    cow_buf *buf = nullptr;   // unique
+    cow_buf *buf = nullptr;   // one handle, but its storage is viewed by `slice`
+    cow_buf *solo = nullptr;  // unique, nothing views it: grows in place
     cow_buf *shared = nullptr, *shared2 = nullptr;  // two handles to one value
     cow_str *str = nullptr;
     cow_buf *slice = nullptr;  // a view into buf's storage
@@ -22,6 +23,7 @@ std::string bytes(const cow_buf *b) {
 // Builds the state with the allocator working normally.
 void build(state &s) {
     REQUIRE(cow_buf_new(&s.buf, "unique bytes", 12, nullptr) == COW_OK);
+    REQUIRE(cow_buf_new(&s.solo, "solo", 4, nullptr) == COW_OK);
     REQUIRE(cow_buf_new(&s.shared, "shared bytes", 12, nullptr) == COW_OK);
     s.shared2 = cow_buf_clone(s.shared);
     REQUIRE(cow_str_new(&s.str, "d\xc3\xa9j\xc3\xa0 vu", 9, nullptr) == COW_OK);
@@ -30,6 +32,8 @@ void build(state &s) {
 
 void check_unchanged(const state &s, const state &before) {
     CHECK(s.buf == before.buf);
+    CHECK(s.solo == before.solo);
+    CHECK(bytes(s.solo) == "solo");
     CHECK(s.shared == before.shared);
     CHECK(s.shared2 == before.shared2);
     CHECK(s.str == before.str);
@@ -43,6 +47,7 @@ void check_unchanged(const state &s, const state &before) {
 
 void release(state &s) {
     cow_release(s.buf);
+    cow_release(s.solo);
     cow_release(s.shared);
     cow_release(s.shared2);
     cow_release(s.str);
@@ -94,7 +99,7 @@ TEST_CASE("each allocation of each buffer and string operation can fail cleanly"
              cow_release(b);
              return st;
          }, 3},  // lineage, rep, bytes
-        {"append grows unique", [](state &s) { return cow_buf_append(&s.buf, "0123456789abcdef0123456789", 26); }, 1},
+        {"append grows unique", [](state &s) { return cow_buf_append(&s.solo, "0123456789abcdef0123456789", 26); }, 1},
         {"append copies shared", [](state &s) { return cow_buf_append(&s.shared2, "!", 1); }, 2},
         {"insert copies shared", [](state &s) { return cow_buf_insert(&s.shared2, 1, "!", 1); }, 2},
         {"erase copies shared", [](state &s) { return cow_buf_erase(&s.shared2, 1, 2); }, 2},

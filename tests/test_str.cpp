@@ -125,10 +125,13 @@ TEST_CASE("substrings are O(1) views; cstr copies only when it must") {
     CHECK(std::strcmp(c, "key") == 0);
     CHECK(contents(s) == "key=value");
 
-    // A whole string's cstr never copies.
+    // A whole string's cstr never copies: O(1), no allocation.
     cow_str *s_slot = s;
+    before = scope.counter.total();
     REQUIRE(cow_str_cstr(&s, &c) == COW_OK);
+    CHECK(scope.counter.total() == before);
     CHECK(s == s_slot);
+    CHECK(c == cow_str_data(s));
     CHECK(std::strcmp(c, "key=value") == 0);
     cow_release(head);
     cow_release(tail);
@@ -148,6 +151,17 @@ TEST_CASE("find, compare, equal, hash") {
     CHECK(cow_str_find(s, "a", 1, 12, &pos) == COW_ERANGE);
     REQUIRE(cow_str_find(s, "", 0, 11, &pos) == COW_OK);
     CHECK(pos == 11);
+    // The needle is validated and `from` must be a character boundary, so a
+    // match never starts inside a character.
+    cow_str *e = make("\xc3\xa9x\xc3\xa9");  // "éxé"
+    pos = 99;
+    CHECK(cow_str_find(e, "\xa9", 1, 0, &pos) == COW_EUTF8);
+    CHECK(cow_str_find(e, "", 0, 1, &pos) == COW_EINVAL);
+    CHECK(cow_str_find(e, "x", 1, 1, &pos) == COW_EINVAL);
+    CHECK(pos == 99);
+    REQUIRE(cow_str_find(e, "\xc3\xa9", 2, 2, &pos) == COW_OK);
+    CHECK(pos == 3);
+    cow_str_release(e);
     cow_str *t = make("abracadabra");
     cow_str *u = make("abracadabrb");
     CHECK(cow_str_equal(s, t));
@@ -166,6 +180,7 @@ TEST_CASE("find, compare, equal, hash") {
 
 TEST_CASE("from_cstr, into and embedded NUL") {
     test::leak_check lc;
+    test::allocator_scope scope;
     cow_str *s = nullptr;
     REQUIRE(cow_str_from_cstr(&s, "plain", nullptr) == COW_OK);
     CHECK(cow_str_len(s) == 5);
@@ -174,9 +189,11 @@ TEST_CASE("from_cstr, into and embedded NUL") {
     CHECK(cow_str_char_count(s) == 7);
     const char *data = cow_str_data(s);
     cow_owned out{};
+    long before = scope.counter.total();
     REQUIRE(cow_str_into(&s, &out) == COW_OK);
+    CHECK(scope.counter.total() == before);  // unique: no copy, no allocation
     CHECK(s == nullptr);
-    CHECK(out.data == data);  // unique: no copy
+    CHECK(out.data == data);
     CHECK(out.len == 7);
     CHECK(static_cast<char *>(out.data)[7] == 0);  // NUL-terminated
     cow_owned_free(&out);
