@@ -183,7 +183,7 @@ struct bytes_fuzzer : pool_fuzzer {
         if (!FUZZ_JUDGE(at_end ? "append" : "insert", e, st, bc)) return failed(t, old, bc);
         std::string after = cur;
         after.insert(at, s.bytes);
-        w.edited(t.index, old, t.handle(), after, s.n > 0, cur.size());
+        w.edited(old, t.handle(), after, s.n > 0, cur.size());
     }
 
     // The bytes to insert: text from the input, NULL, an overflowing length,
@@ -248,7 +248,7 @@ struct bytes_fuzzer : pool_fuzzer {
         if (!FUZZ_JUDGE("erase", e, st, bc)) return failed(t, old, bc);
         std::string after = cur;
         after.erase(at, n);
-        w.edited(t.index, old, t.handle(), after, n > 0, after.size());
+        w.edited(old, t.handle(), after, n > 0, after.size());
     }
 
     void op_truncate() {
@@ -264,7 +264,7 @@ struct bytes_fuzzer : pool_fuzzer {
         before_call bc;
         cow_status st = Api::truncate(t.slot<H>(), n);
         if (!FUZZ_JUDGE("truncate", e, st, bc)) return failed(t, old, bc);
-        w.edited(t.index, old, t.handle(), cur.substr(0, n), n != cur.size(), n);
+        w.edited(old, t.handle(), cur.substr(0, n), n != cur.size(), n);
     }
 
     void op_slice() {

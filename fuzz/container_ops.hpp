@@ -294,7 +294,7 @@ public:
         if (!FUZZ_JUDGE("cow_vec_push/insert/set", e, st, bc)) return failed(t, old, bc);
         std::uint64_t replaced = which == 2 ? m->elems[index] : 0;
         std::uint64_t bytes = (which == 2 ? len - 1 : len) * size_of(k);
-        w.edited(t.index, old, t.handle(), true, bytes, [&](rep_model &r) {
+        w.edited(old, t.handle(), true, bytes, [&](rep_model &r) {
             if (which == 2) r.elems[index] = s.value;
             else r.elems.insert(r.elems.begin() + static_cast<std::ptrdiff_t>(index), s.value);
         });
@@ -349,7 +349,7 @@ public:
         before_call bc;
         cow_status st = cow_vec_extend(t.slot<cow_vec>(), elems, count);
         if (!FUZZ_JUDGE("cow_vec_extend", e, st, bc)) return failed(t, old, bc);
-        w.edited(t.index, old, t.handle(), count > 0, len * es, [&](rep_model &r) {
+        w.edited(old, t.handle(), count > 0, len * es, [&](rep_model &r) {
             r.elems.insert(r.elems.end(), values.begin(), values.end());
         });
         if (t.handle() == old) {
@@ -405,7 +405,7 @@ public:
             for (auto v : removed)
                 if (v) w.released(as_ptr(v));
         }
-        w.edited(t.index, old, t.handle(), n > 0, (len - n) * es, [&](rep_model &r) {
+        w.edited(old, t.handle(), n > 0, (len - n) * es, [&](rep_model &r) {
             r.elems.erase(r.elems.begin() + static_cast<std::ptrdiff_t>(at),
                           r.elems.begin() + static_cast<std::ptrdiff_t>(at + n));
         });
@@ -427,7 +427,7 @@ public:
         before_call bc;
         cow_status st = cow_vec_reserve(t.slot<cow_vec>(), add);
         if (!FUZZ_JUDGE("cow_vec_reserve", e, st, bc)) return failed(t, old, bc);
-        w.edited(t.index, old, t.handle(), true, len * es, [](rep_model &) {});
+        w.edited(old, t.handle(), true, len * es, [](rep_model &) {});
         FUZZ_CHECK(!cow_is_shared(t.handle()));
     }
 
@@ -452,7 +452,7 @@ public:
             FUZZ_CHECK(p == sentinel<void>());
             return failed(t, old, bc);
         }
-        w.edited(t.index, old, t.handle(), true, bytes, [](rep_model &) {});
+        w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
         FUZZ_CHECK(!cow_is_shared(t.handle()));
         if (null_out || len == 0) return;
         rep_model &r = w.rep(t.handle());
@@ -646,7 +646,7 @@ public:
             if (want_old) take_out(vk, was_shared, it->second, old_value.bytes);
             else if (vk == elem_kind::handle && it->second) dropped_from(was_shared, it->second);
         }
-        w.edited(t.index, old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; });
+        w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; });
         if (t.handle() == old) settle(old, {}, {k.model});
     }
 
@@ -668,7 +668,7 @@ public:
         std::uint64_t v = m->entries.at(k.model);
         if (want) take_out(m->ek, was_shared, v, out.bytes);
         else if (m->ek == elem_kind::handle && v) dropped_from(was_shared, v);
-        w.edited(t.index, old, t.handle(), true, bytes, [&](rep_model &r) { r.entries.erase(k.model); });
+        w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries.erase(k.model); });
     }
 
     void op_map_get_mut(target *given = nullptr) {
@@ -689,7 +689,7 @@ public:
             FUZZ_CHECK(p == sentinel<void>());
             return failed(t, old, bc);
         }
-        w.edited(t.index, old, t.handle(), true, bytes, [](rep_model &) {});
+        w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
         rep_model &r = w.rep(t.handle());
         FUZZ_CHECK(p == cow_map_get(static_cast<const cow_map *>(t.handle()), k.ptr, k.len));
         write_through(r.ek, p, r.entries.at(k.model));
@@ -707,7 +707,7 @@ public:
         if (m->ek == elem_kind::handle && !was_shared)
             for (auto &[key, v] : m->entries)
                 if (v) w.released(as_ptr(v));
-        w.edited(t.index, old, t.handle(), !m->entries.empty(), 0, [](rep_model &r) { r.entries.clear(); });
+        w.edited(old, t.handle(), !m->entries.empty(), 0, [](rep_model &r) { r.entries.clear(); });
     }
 
     // Lookups with absent and malformed keys find nothing and change nothing.
@@ -785,7 +785,7 @@ public:
             FUZZ_CHECK(p == sentinel<void>());
             return failed(t, old, bc);
         }
-        w.edited(t.index, old, t.handle(), true, bytes, [](rep_model &) {});
+        w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
         FUZZ_CHECK(!cow_is_shared(t.handle()));
         if (!want) return;
         rep_model &r = w.rep(t.handle());
@@ -839,7 +839,7 @@ public:
             return failed(t, old, bc);
         }
         FUZZ_CHECK(u.calls == 1);
-        w.edited(t.index, old, t.handle(), true, bytes, [&](rep_model &r) { r.boxed = u.value; });
+        w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.boxed = u.value; });
     }
 
     void op_box_into() {

@@ -61,7 +61,7 @@ struct buf_fuzzer : bytes_fuzzer<buf_api> {
         if (!FUZZ_JUDGE("cow_buf_resize", e, st, bc)) return failed(t, old, bc);
         std::string after = cur;
         after.resize(n, static_cast<char>(fill));
-        w.edited(t.index, old, t.handle(), after, n != cur.size(), n < cur.size() ? n : cur.size());
+        w.edited(old, t.handle(), after, n != cur.size(), n < cur.size() ? n : cur.size());
     }
 
     // cow_buf_make_mut, then writes through the pointer it gives.
@@ -78,7 +78,7 @@ struct buf_fuzzer : bytes_fuzzer<buf_api> {
             FUZZ_CHECK(data == sentinel<std::uint8_t>());
             return failed(t, old, bc);
         }
-        w.edited(t.index, old, t.handle(), cur, true, cur.size());
+        w.edited(old, t.handle(), cur, true, cur.size());
         FUZZ_CHECK(!cow_is_shared(t.handle()));
         if (!want_data) return;
         FUZZ_CHECK(data == cow_buf_data(static_cast<cow_buf *>(t.handle())));

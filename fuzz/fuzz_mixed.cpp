@@ -36,11 +36,14 @@ struct mixed_fuzzer : container_fuzzer {
         expectation e = o.defects;
         std::string text = draw_text(in, 24);
         if (str) e.add(!utf8_ok(text), COW_EUTF8);
-        void *out = nullptr;
+        void *out = sentinel<void>();
         before_call bc;
         cow_status st = str ? cow_str_new(reinterpret_cast<cow_str **>(&out), text.data(), text.size(), o.ptr())
                             : cow_buf_new(reinterpret_cast<cow_buf **>(&out), text.data(), text.size(), o.ptr());
-        if (!FUZZ_JUDGE("cow_str_new/cow_buf_new", e, st, bc)) return bc.unchanged();
+        if (!FUZZ_JUDGE("cow_str_new/cow_buf_new", e, st, bc)) {
+            FUZZ_CHECK(out == sentinel<void>());  // out-parameters are written only on success
+            return bc.unchanged();
+        }
         w.created(out, str ? COW_KIND_STR : COW_KIND_BUF, text, o);
         put(j, out);
     }
@@ -56,7 +59,7 @@ struct mixed_fuzzer : container_fuzzer {
         cow_status st = kind == COW_KIND_STR ? cow_str_append(t.slot<cow_str>(), text.data(), text.size())
                                              : cow_buf_append(t.slot<cow_buf>(), text.data(), text.size());
         if (!FUZZ_JUDGE("append (nested)", e, st, bc)) return failed(t, old, bc);
-        w.edited(t.index, old, t.handle(), cur + text, !text.empty(), cur.size());
+        w.edited(old, t.handle(), cur + text, !text.empty(), cur.size());
     }
 
     // An edit of the value held in a container's element slot.

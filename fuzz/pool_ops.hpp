@@ -203,7 +203,7 @@ public:
         before_call bc;
         cow_status st = cow_make_mut(t.where);
         if (!FUZZ_JUDGE("cow_make_mut", e, st, bc)) return failed(t, old, bc);
-        w.edited(t.index, old, t.handle(), true, bytes, [](rep_model &) {});
+        w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
         FUZZ_CHECK(!cow_is_shared(t.handle()));
     }
 

@@ -19,15 +19,19 @@ ensure_packages "${BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 # libcow is built with -fsanitize=fuzzer-no-link so that libFuzzer sees the
 # coverage of the library, not only of the harness; UBSan findings abort.
 flags="['-fsanitize=fuzzer-no-link','-fno-sanitize-recover=all']"
+options=(-Dfuzzing=true -Dtests=false -Db_lundef=false -Db_sanitize=address,undefined
+         -Dc_args="$flags" -Dcpp_args="$flags")
 if [ ! -f "$BUILD/build.ninja" ]; then
-    CC=clang CXX=clang++ meson setup "$BUILD" "$ROOT" --wrap-mode=nodownload \
-        -Dfuzzing=true -Dtests=false -Db_lundef=false -Db_sanitize=address,undefined \
-        -Dc_args="$flags" -Dcpp_args="$flags" >/dev/null
+    CC=clang CXX=clang++ meson setup "$BUILD" "$ROOT" --wrap-mode=nodownload "${options[@]}" >/dev/null
+else
+    meson configure "$BUILD" "${options[@]}" >/dev/null  # whatever it was set up with before
 fi
 ninja -C "$BUILD" -j2 >/dev/null
 
 targets="${FUZZ_TARGETS:-$(find "$BUILD/fuzz" -maxdepth 1 -type f -executable -name 'fuzz_*' \
     ! -name 'fuzz_replay_*' -printf '%f\n' | sed 's/^fuzz_//' | sort)}"
+# Nothing to run is a broken setup, never a pass.
+[ -n "$targets" ] || { echo "no libFuzzer targets in $BUILD/fuzz (-Dfuzzing=true with clang?)"; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 status=0
