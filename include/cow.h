@@ -39,9 +39,10 @@
  *    time, like any variable. To give another thread its own slot, clone.
  *  - Statistics are updated atomically and may be read at any time; a read
  *    is not a consistent snapshot across counters. Counters only grow and
- *    are not rolled back: a call that fails after cloning part of a
- *    container's element handles leaves those clones counted in the
- *    elements' lineages (the values themselves are unchanged).
+ *    are not rolled back: a call that fails after cloning element handles
+ *    (part of a container being copied, or a handle being stored) leaves
+ *    those clones counted in the elements' lineages (the values themselves
+ *    are unchanged).
  *  - cow_set_allocator() must not race with any other libcow call.
  *
  * ERRORS: functions that can fail return cow_status (COW_OK == 0) and give
@@ -500,7 +501,10 @@ COW_API const cow_type *cow_vec_type(const cow_vec *vec) COW_NOEXCEPT;
 COW_API const void *cow_vec_get(const cow_vec *vec, size_t index) COW_NOEXCEPT;
 /* Makes *slot unique and gives the writable address of element `index`.
  * For a vector of handles this is a slot: pass it (cast to cow_x **) to the
- * mutating calls to edit the inner value with one copy per level. */
+ * mutating calls to edit the inner value with one copy per level. Storing a
+ * container into itself with push/insert/set/extend stores a snapshot of it;
+ * but storing the outer vector (or a value holding it) into an inner value
+ * through such a slot makes a reference cycle, which is never freed. */
 COW_API cow_status cow_vec_get_mut(cow_vec **slot, size_t index, void **out_elem) COW_NOEXCEPT;
 /* Replaces element `index` by a copy of *elem; the old value goes to
  * out_old (caller-owned) or is dropped when out_old is NULL. */

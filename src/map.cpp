@@ -321,7 +321,7 @@ void last_handle_released(rep *r) noexcept {
 
 // Copies key and value of src's entry into dst's slot (uninitialised).
 cow_status copy_entry(const map_rep *src, const unsigned char *from, unsigned char *to) noexcept {
-    cow_status s = type_copy(src->key_type, to, from);
+    cow_status s = type_copy_key(src->key_type, to, from);
     if (s != COW_OK) return s;
     s = type_copy(src->value_type, to + src->value_offset, from + src->value_offset);
     if (s != COW_OK) type_drop(src->key_type, to);
@@ -345,7 +345,7 @@ cow_status copy_same_layout(const map_rep *src, map_rep *c, std::size_t vacant) 
         for (std::size_t i = 0; i < from.cap; ++i) {
             if (!is_full(from.ctrl[i])) continue;
             const unsigned char *e = map_entry(src, i);
-            cow_status s = i == vacant ? type_copy(src->key_type, map_entry(c, i), e)
+            cow_status s = i == vacant ? type_copy_key(src->key_type, map_entry(c, i), e)
                                        : copy_entry(src, e, map_entry(c, i));
             if (s != COW_OK) {
                 for (std::size_t j = 0; j < i; ++j) {
@@ -536,7 +536,7 @@ cow_status insert_new(map_rep **slot, std::uint64_t h, const void *key, std::siz
     scratch entry(m->entry_size, entry_align(m));
     if (!entry.ptr) return COW_ENOMEM;
     varkey probe{static_cast<const char *>(key), key_len};
-    cow_status s = type_copy(kt, entry.ptr, m->mode == key_mode::varlen ? &probe : key);
+    cow_status s = type_copy_key(kt, entry.ptr, m->mode == key_mode::varlen ? &probe : key);
     if (s != COW_OK) return s;
     s = type_copy(vt, entry.ptr + m->value_offset, value);
     if (s != COW_OK) {

@@ -169,6 +169,20 @@ cow_status type_copy(const cow_type *t, void *dst, const void *src) noexcept {
     return (s > COW_OK && s <= COW_ECALLBACK) ? s : COW_ECALLBACK;
 }
 
+cow_status type_copy_key(const cow_type *t, void *dst, const void *src) noexcept {
+    if (t != &builtin_handle) return type_copy(t, dst, src);
+    void *h;
+    std::memcpy(&h, src, sizeof h);
+    if (h) {
+        rep *r = rep_of(h);
+        if (!r) return COW_ETYPE;
+        cow_status s = rep_add_handle(r);  // COW_EOVERFLOW at the limit
+        if (s != COW_OK) return s;
+    }
+    std::memcpy(dst, &h, sizeof h);
+    return COW_OK;
+}
+
 cow_status type_copy_n(const cow_type *t, void *dst, const void *src, std::size_t n) noexcept {
     if (!t->copy) {
         if (n) std::memcpy(dst, src, n * t->elem_size);

@@ -32,6 +32,11 @@ bool type_is_handle(const cow_type *t) noexcept;
 
 // Copies one value into uninitialised dst; the status tells why it failed.
 cow_status type_copy(const cow_type *t, void *dst, const void *src) noexcept;
+// Copies one map key: as type_copy, except that a handle key becomes another
+// reference to the same representation, never an eager copy. Vector, map
+// and box handles are hashed and compared by identity, so the stored key
+// must be the very value that was hashed.
+cow_status type_copy_key(const cow_type *t, void *dst, const void *src) noexcept;
 // Copies n values; on failure drops the ones already copied.
 cow_status type_copy_n(const cow_type *t, void *dst, const void *src, std::size_t n) noexcept;
 void type_drop(const cow_type *t, void *value) noexcept;

@@ -102,11 +102,21 @@ void last_handle_released(rep *r) noexcept {
     free_vec(v);
 }
 
-// A private copy laid out as src[0..at) ++ copies of fill[0..count) ++
-// src[at + skip..len), with room for `cap` (>= its length) elements. Not
-// yet initialised as a rep; src is untouched whatever happens.
+// Puts n new elements at dst: copies of src, or src's bytes themselves when
+// they are already copies the caller owns (`owned`: moved, cannot fail).
+cow_status place_n(const cow_type *t, void *dst, const void *src, std::size_t n, bool owned) noexcept {
+    if (!owned) return type_copy_n(t, dst, src, n);
+    if (n) std::memcpy(dst, src, n * t->elem_size);
+    return COW_OK;
+}
+
+// A private copy laid out as src[0..at) ++ fill[0..count) (placed as by
+// place_n) ++ src[at + skip..len), with room for `cap` (>= its length)
+// elements. Not yet initialised as a rep; src is untouched whatever happens,
+// and so is an owned fill when this fails.
 cow_status copy_edited(const vec_rep *src, std::size_t at, std::size_t skip, const void *fill,
-                       std::size_t count, std::size_t cap, vec_rep **out) noexcept {
+                       std::size_t count, std::size_t cap, vec_rep **out,
+                       bool fill_owned = false) noexcept {
     const cow_type *t = src->type;
     std::size_t es = t->elem_size;
     std::size_t tail = src->len - at - skip;
@@ -117,14 +127,18 @@ cow_status copy_edited(const vec_rep *src, std::size_t at, std::size_t skip, con
     s = type_copy_n(t, d, src->store.data, at);
     if (s == COW_OK) {
         c->len = at;
-        s = type_copy_n(t, d + at * es, fill, count);
-    }
-    if (s == COW_OK) {
-        c->len = at + count;
         s = type_copy_n(t, d + (at + count) * es, vec_at(src, at + skip), tail);
     }
     if (s != COW_OK) {
         discard_vec(c);  // drops exactly the c->len elements copied so far
+        return s;
+    }
+    // The tail went first, so an owned fill is placed only once nothing can
+    // fail; copying a borrowed fill may still fail.
+    s = place_n(t, d + at * es, fill, count, fill_owned);
+    if (s != COW_OK) {
+        type_drop_n(t, d + (at + count) * es, tail);
+        discard_vec(c);
         return s;
     }
     c->len = at + count + tail;
@@ -155,16 +169,17 @@ void replace_shared(vec_rep **slot, vec_rep *c, std::size_t copied_elems) noexce
     rep_release(old);
 }
 
-// A scratch value of one element: on the stack when small, else from the
-// allocator (aligned).
+// Scratch room for n elements (n * elem_size within max_alloc): on the
+// stack when small, else from the allocator (aligned).
 class scratch {
 public:
-    explicit scratch(const cow_type *t) noexcept {
-        if (t->elem_size <= sizeof(small_)) {
+    explicit scratch(const cow_type *t, std::size_t n = 1) noexcept {
+        std::size_t bytes = n * t->elem_size;
+        if (bytes <= sizeof(small_)) {
             ptr_ = small_;
             return;
         }
-        size_ = t->elem_size + (t->elem_align - 1);
+        size_ = bytes + (t->elem_align - 1);
         heap_ = mem_alloc(size_);
         if (heap_) ptr_ = align_up(heap_, t->elem_align);
     }
@@ -185,7 +200,8 @@ private:
 // Unique vector, room available, at < len: shift the tail up, then copy
 // the new elements into the gap, element by element because a source may
 // lie in the shifted tail.
-cow_status insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::size_t count) noexcept {
+cow_status insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::size_t count,
+                           bool owned) noexcept {
     const cow_type *t = v->type;
     std::size_t es = t->elem_size;
     unsigned char *gap = vec_at(v, at);
@@ -195,7 +211,7 @@ cow_status insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::s
     for (std::size_t i = 0; i < count; ++i) {
         const unsigned char *from = src + i * es;
         if (inside(from, gap, tail_end)) from += count * es;  // it moved
-        cow_status s = type_copy(t, gap + i * es, from);
+        cow_status s = place_n(t, gap + i * es, from, 1, owned);
         if (s != COW_OK) {
             type_drop_n(t, gap, i);
             std::memmove(gap, gap + count * es, tail_end - gap);
@@ -210,13 +226,13 @@ cow_status insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::s
 // are copied into the new block first (while a source inside the old block
 // is still valid), then the old elements are moved over.
 cow_status insert_growing(vec_rep *v, std::size_t at, const void *elems, std::size_t count,
-                          std::size_t need) noexcept {
+                          std::size_t need, bool owned) noexcept {
     const cow_type *t = v->type;
     std::size_t es = t->elem_size;
     vec_storage fresh;
     cow_status s = storage_alloc(t, grown(v->store.cap, need, max_elems(t)), fresh);
     if (s != COW_OK) return s;
-    s = type_copy_n(t, fresh.data + at * es, elems, count);
+    s = place_n(t, fresh.data + at * es, elems, count, owned);
     if (s != COW_OK) {
         storage_free(fresh);
         return s;
@@ -256,31 +272,56 @@ cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::siz
     return COW_OK;
 }
 
-cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::size_t count) noexcept {
+namespace {
+
+// vec_insert once the new elements are ready: copies of elems are made as
+// they are placed, unless `owned` (elems are already copies, moved in).
+cow_status insert_placed(vec_rep **slot, std::size_t at, const void *elems, std::size_t count,
+                         std::size_t new_len, bool owned) noexcept {
     vec_rep *v = *slot;
-    std::size_t new_len;
-    if (!add_size(v->len, count, new_len)) return COW_EOVERFLOW;
-    // What fits the current block cannot overflow (the division is skipped
-    // on the hot path of pushes within capacity).
-    if (new_len > v->store.cap && new_len > max_elems(v->type)) return COW_EOVERFLOW;
-    if (count == 0) return COW_OK;
     if (rep_is_shared(v)) {
         // One allocation of the final size; elems stay valid (we hold v).
         vec_rep *c;
-        cow_status s = copy_edited(v, at, 0, elems, count, new_len, &c);
+        cow_status s = copy_edited(v, at, 0, elems, count, new_len, &c, owned);
         if (s != COW_OK) return s;
         replace_shared(slot, c, v->len);
         return COW_OK;
     }
-    if (new_len > v->store.cap) return insert_growing(v, at, elems, count, new_len);
+    if (new_len > v->store.cap) return insert_growing(v, at, elems, count, new_len, owned);
     if (at == v->len) {
         // Appending: the free room cannot overlap a valid source.
-        cow_status s = type_copy_n(v->type, vec_at(v, at), elems, count);
+        cow_status s = place_n(v->type, vec_at(v, at), elems, count, owned);
         if (s == COW_OK) v->len = new_len;
         return s;
     }
-    return insert_in_place(v, at, elems, count);
+    return insert_in_place(v, at, elems, count, owned);
 }
+
+}  // namespace
+
+cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::size_t count) noexcept {
+    vec_rep *v = *slot;
+    const cow_type *t = v->type;
+    std::size_t new_len;
+    if (!add_size(v->len, count, new_len)) return COW_EOVERFLOW;
+    // What fits the current block cannot overflow (the division is skipped
+    // on the hot path of pushes within capacity).
+    if (new_len > v->store.cap && new_len > max_elems(t)) return COW_EOVERFLOW;
+    if (count == 0) return COW_OK;
+    if (!t->copy) return insert_placed(slot, at, elems, count, new_len, false);
+    // A copy callback runs before the sharing test: copying may add a
+    // reference to this very vector (a vector of handles pushed into
+    // itself), and the test must count it, so that the stored element is a
+    // snapshot of the vector before the push, not the vector itself.
+    scratch fresh(t, count);
+    if (!fresh.get()) return COW_ENOMEM;
+    cow_status s = type_copy_n(t, fresh.get(), elems, count);
+    if (s != COW_OK) return s;
+    s = insert_placed(slot, at, fresh.get(), count, new_len, true);
+    if (s != COW_OK) type_drop_n(t, fresh.get(), count);
+    return s;
+}
+
 
 cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept {
     vec_rep *v = *slot;
@@ -317,26 +358,32 @@ cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count, void *o
 cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem, void *out_old) noexcept {
     vec_rep *v = *slot;
     const cow_type *t = v->type;
+    // The new value is copied first: the copy may fail; elem may be the
+    // very element being replaced; and a copy may add a reference to this
+    // vector (a vector of handles set into itself), which the sharing test
+    // below must count, so that the stored element is a snapshot.
+    scratch tmp(t);
+    if (!tmp.get()) return COW_ENOMEM;
+    cow_status s = type_copy(t, tmp.get(), elem);
+    if (s != COW_OK) return s;
     if (rep_is_shared(v)) {
         vec_rep *c;
-        cow_status s = copy_edited(v, index, 1, elem, 1, v->len, &c);
-        if (s != COW_OK) return s;
+        s = copy_edited(v, index, 1, tmp.get(), 1, v->len, &c, true);
+        if (s != COW_OK) {
+            type_drop(t, tmp.get());
+            return s;
+        }
+        // c owns the new value from here on.
         if (out_old) {
             s = type_copy(t, out_old, vec_at(v, index));
             if (s != COW_OK) {
-                discard_vec(c);
+                discard_vec(c);  // the new value goes with it
                 return s;
             }
         }
         replace_shared(slot, c, v->len - 1);
         return COW_OK;
     }
-    // The new value is copied before the old one is touched: the copy may
-    // fail, and elem may be the very element being replaced.
-    scratch tmp(t);
-    if (!tmp.get()) return COW_ENOMEM;
-    cow_status s = type_copy(t, tmp.get(), elem);
-    if (s != COW_OK) return s;
     unsigned char *at = vec_at(v, index);
     if (out_old)
         std::memcpy(out_old, at, t->elem_size);
@@ -358,7 +405,7 @@ cow_status vec_reserve(vec_rep **slot, std::size_t additional) noexcept {
         return COW_OK;
     }
     if (need <= v->store.cap) return COW_OK;
-    return insert_growing(v, v->len, nullptr, 0, need);
+    return insert_growing(v, v->len, nullptr, 0, need, false);
 }
 
 cow_status vec_into(vec_rep **slot, cow_owned *out) noexcept {

@@ -97,10 +97,11 @@ struct script_state {
 struct step {
     const char *what;
     std::function<cow_status(script_state &)> run;
-    // The call copies a container of handles element by element. When it
-    // fails half-way, the clones (and eager copies) of the elements made so
-    // far are released again, but the lineage counters, which only grow,
-    // keep counting them: counters may then be higher, never lower.
+    // The call clones element handles before it can fail: a container of
+    // handles copied element by element, or a handle being stored (cloned
+    // before the vector grows). When it fails, the clones (and eager copies)
+    // made so far are released again, but the lineage counters, which only
+    // grow, keep counting them: counters may then be higher, never lower.
     bool element_clones = false;
 };
 using script = std::vector<step>;
@@ -249,8 +250,8 @@ script vec_script(cow_options o) {
         {"reserve", [](script_state &st) { return cow_vec_reserve(at<cow_vec>(st, 2), 100); }},
         release_step(3),
         {"vec of handles", [o](script_state &st) { return cow_vec_new(at<cow_vec>(st, 3), cow_type_handle(), &o); }},
-        {"push a string", [](script_state &st) { return cow_vec_push(at<cow_vec>(st, 3), &st.h[0]); }},
-        {"push a vector", [](script_state &st) { return cow_vec_push(at<cow_vec>(st, 3), &st.h[1]); }},
+        {"push a string", [](script_state &st) { return cow_vec_push(at<cow_vec>(st, 3), &st.h[0]); }, true},
+        {"push a vector", [](script_state &st) { return cow_vec_push(at<cow_vec>(st, 3), &st.h[1]); }, true},
         clone_step(3, 2, true),
         {"get_mut of a shared vector of handles", [](script_state &st) {
              void *elem = nullptr;

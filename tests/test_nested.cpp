@@ -523,3 +523,93 @@ TEST_SUITE("threads: the seed's checkpoints") {
         cow_map_release(config);
     }
 }
+
+// Value semantics when a value is stored into itself: the stored element is
+// a snapshot of the container before the call (it holds the container's old
+// representation), never the container itself, so no reference cycle forms
+// and every value is freed.
+TEST_CASE("storing a vector of handles into itself stores a snapshot") {
+    test::leak_check lc;
+    auto element = [](const cow_vec *v, std::size_t i) { return handle_in<cow_vec>(cow_vec_get(v, i)); };
+    SUBCASE("push") {
+        cow_vec *v = string_vector({"a"});
+        cow_vec *before = v;
+        REQUIRE(cow_vec_push(&v, &v) == COW_OK);
+        CHECK(v != before);  // the push's own clone made it shared: copied
+        REQUIRE(cow_vec_len(v) == 2);
+        CHECK(element(v, 1) == before);
+        CHECK(cow_vec_len(before) == 1);  // the snapshot did not see the push
+        CHECK(cow_strong_count(before) == 1);  // held by v's element only
+        cow_vec_release(v);
+    }
+    SUBCASE("insert at the front") {
+        cow_vec *v = string_vector({"a", "b"});
+        cow_vec *before = v;
+        REQUIRE(cow_vec_insert(&v, 0, &v) == COW_OK);
+        REQUIRE(cow_vec_len(v) == 3);
+        CHECK(element(v, 0) == before);
+        CHECK(cow_vec_len(before) == 2);
+        CHECK(words(before) == std::vector<std::string>{"a", "b"});
+        cow_vec_release(v);
+    }
+    SUBCASE("set") {
+        cow_vec *v = string_vector({"a", "b"});
+        cow_vec *before = v;
+        REQUIRE(cow_vec_set(&v, 1, &v, nullptr) == COW_OK);
+        REQUIRE(cow_vec_len(v) == 2);
+        CHECK(element(v, 1) == before);
+        CHECK(words(before) == std::vector<std::string>{"a", "b"});
+        CHECK(cow_strong_count(before) == 1);
+        cow_vec_release(v);
+    }
+    SUBCASE("extend with itself") {
+        cow_vec *v = string_vector({"a"});
+        cow_vec *before = v;
+        cow_vec *twice[2] = {v, v};
+        REQUIRE(cow_vec_extend(&v, twice, 2) == COW_OK);
+        REQUIRE(cow_vec_len(v) == 3);
+        CHECK(element(v, 1) == before);
+        CHECK(element(v, 2) == before);
+        CHECK(cow_strong_count(before) == 2);
+        cow_vec_release(v);
+    }
+    CHECK(test::global().live_values == 0);
+}
+
+// Vector, map and box handles are map keys by identity. An EAGER value's
+// clone is a copy with another address, so a map stores such a key as a
+// reference to the very value that was hashed (and keeps it so when the map
+// itself is copied).
+TEST_CASE("eager vectors as map keys stay findable, also in copies of the map") {
+    test::leak_check lc;
+    cow_options eager = COW_OPTIONS_INIT;
+    eager.strategy = COW_STRATEGY_EAGER;
+    cow_vec *k1 = nullptr, *k2 = nullptr;
+    REQUIRE(cow_vec_new(&k1, cow_type_u32(), &eager) == COW_OK);
+    REQUIRE(cow_vec_new(&k2, cow_type_u32(), &eager) == COW_OK);
+    cow_map *m = nullptr;
+    REQUIRE(cow_map_new(&m, cow_type_handle(), cow_type_u64(), nullptr) == COW_OK);
+    std::uint64_t one = 1, two = 2;
+    REQUIRE(cow_map_insert(&m, &k1, sizeof k1, &one, nullptr, nullptr) == COW_OK);
+    CHECK(cow_map_contains(m, &k1, sizeof k1));
+    CHECK(cow_strong_count(k1) == 2);  // the caller's and the map's key
+    bool replaced = false;
+    REQUIRE(cow_map_insert(&m, &k1, sizeof k1, &two, nullptr, &replaced) == COW_OK);
+    CHECK(replaced);
+    CHECK(cow_map_len(m) == 1);
+    // A copy of the map (a clone, then a write) keeps the same keys.
+    cow_map *c = cow_map_clone(m);
+    REQUIRE(cow_map_insert(&c, &k2, sizeof k2, &one, nullptr, nullptr) == COW_OK);
+    CHECK_FALSE(cow_ptr_eq(c, m));
+    REQUIRE(cow_map_get(c, &k1, sizeof k1) != nullptr);
+    std::uint64_t got;
+    std::memcpy(&got, cow_map_get(c, &k1, sizeof k1), sizeof got);
+    CHECK(got == 2);
+    CHECK(cow_map_contains(c, &k2, sizeof k2));
+    CHECK(cow_strong_count(k1) == 3);
+    cow_map_release(c);
+    cow_map_release(m);
+    CHECK(cow_strong_count(k1) == 1);
+    cow_vec_release(k1);
+    cow_vec_release(k2);
+}
