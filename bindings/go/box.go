@@ -18,7 +18,7 @@ type Box[T any] struct {
 }
 
 func wrapBox[T any](p *C.cow_box) *Box[T] {
-	b := &Box[T]{handle{unsafe.Pointer(p)}}
+	b := &Box[T]{handle{p: unsafe.Pointer(p)}}
 	runtime.SetFinalizer(b, func(b *Box[T]) { b.Close() })
 	return b
 }
@@ -70,11 +70,13 @@ func (b *Box[T]) DataPtr() uintptr {
 // Update makes the box unique (copying the value if shared) and lets fn
 // change it in place. fn must not keep the pointer.
 func (b *Box[T]) Update(fn func(v *T)) error {
+	b.mustNotBeLent("a write")
 	h := b.c()
 	var p unsafe.Pointer
 	err := check(C.cow_box_make_mut(&h, &p))
 	b.p = unsafe.Pointer(h)
 	if err == nil {
+		defer b.lend(true)()
 		fn((*T)(p))
 	}
 	runtime.KeepAlive(b)
@@ -84,6 +86,7 @@ func (b *Box[T]) Update(fn func(v *T)) error {
 // Into moves the value out (no copy inside libcow when unique) and closes
 // the handle.
 func (b *Box[T]) Into() (T, error) {
+	b.mustNotBeLent("Into")
 	var v T
 	h := b.c()
 	if err := check(C.cow_box_into(&h, unsafe.Pointer(&v))); err != nil {

@@ -16,7 +16,7 @@ type Buf struct {
 }
 
 func wrapBuf(p *C.cow_buf) *Buf {
-	b := &Buf{handle{unsafe.Pointer(p)}}
+	b := &Buf{handle{p: unsafe.Pointer(p)}}
 	runtime.SetFinalizer(b, func(b *Buf) { b.Close() })
 	return b
 }
@@ -71,6 +71,7 @@ func (b *Buf) Bytes() []byte {
 // View lends fn the bytes in libcow memory, without a copy. fn must not
 // write them or keep the slice after it returns.
 func (b *Buf) View(fn func(data []byte)) {
+	defer b.lend(false)()
 	data := C.cow_buf_data(b.c())
 	n := int(C.cow_buf_len(b.c()))
 	if data == nil {
@@ -90,6 +91,7 @@ func (b *Buf) DataPtr() uintptr {
 
 // edit runs a slot-taking call and stores the (possibly new) handle.
 func (b *Buf) edit(f func(slot **C.cow_buf) C.cow_status) error {
+	b.mustNotBeLent("a write")
 	h := b.c()
 	err := check(f(&h))
 	b.p = unsafe.Pointer(h)
@@ -104,6 +106,7 @@ func (b *Buf) Edit(fn func(data []byte)) error {
 	if err := b.edit(func(s **C.cow_buf) C.cow_status { return C.cow_buf_make_mut(s, &data) }); err != nil {
 		return err
 	}
+	defer b.lend(true)()
 	fn(unsafe.Slice((*byte)(unsafe.Pointer(data)), b.Len()))
 	runtime.KeepAlive(b)
 	return nil
@@ -160,6 +163,7 @@ func (b *Buf) Compare(o *Buf) int {
 
 // Into moves the bytes out into Go memory and closes the handle.
 func (b *Buf) Into() ([]byte, error) {
+	b.mustNotBeLent("Into")
 	var owned C.cow_owned
 	h := b.c()
 	if err := check(C.cow_buf_into(&h, &owned)); err != nil {

@@ -476,35 +476,91 @@ func TestFinalizerReleasesForgottenValues(t *testing.T) {
 func TestNothingLeaks(t *testing.T) {
 	before := settle()
 	func() {
-		s, _ := libcow.NewStr("x")
+		s := must[*libcow.Str](t)(libcow.NewStr("x"))
 		defer s.Close()
-		c, _ := s.Clone()
-		_ = c.Append("y")
-		_, _ = c.Into()
-		b, _ := libcow.NewBuf([]byte("bytes"))
+		c := must[*libcow.Str](t)(s.Clone())
+		ok(t, c.Append("y"))
+		eq(t, must[string](t)(c.Into()), "xy", "str into")
+		b := must[*libcow.Buf](t)(libcow.NewBuf([]byte("bytes")))
 		defer b.Close()
-		sl, _ := b.Slice(1, 2)
+		sl := must[*libcow.Buf](t)(b.Slice(1, 2))
 		sl.Close()
-		v, _ := libcow.NewVec([]int16{1, 2})
+		v := must[*libcow.Vec[int16]](t)(libcow.NewVec([]int16{1, 2}))
 		defer v.Close()
-		w, _ := v.Clone()
-		_ = w.Push(3)
-		_, _ = w.Into()
-		m, _ := libcow.NewMap[string, uint8]()
+		w := must[*libcow.Vec[int16]](t)(v.Clone())
+		ok(t, w.Push(3))
+		eq(t, len(must[[]int16](t)(w.Into())), 3, "vec into")
+		m := must[*libcow.Map[string, uint8]](t)(libcow.NewMap[string, uint8]())
 		defer m.Close()
-		_, _, _ = m.Insert("k", 1)
-		n, _ := m.Clone()
-		_, _, _ = n.Remove("k")
+		_, _, err := m.Insert("k", 1)
+		ok(t, err)
+		n := must[*libcow.Map[string, uint8]](t)(m.Clone())
+		_, found, err := n.Remove("k")
+		ok(t, err)
+		eq(t, found, true, "removed from the copy")
 		n.Close()
-		bx, _ := libcow.NewBox([2]uint64{1, 2})
+		bx := must[*libcow.Box[[2]uint64]](t)(libcow.NewBox([2]uint64{1, 2}))
 		defer bx.Close()
-		by, _ := bx.Clone()
-		_ = by.Update(func(p *[2]uint64) { p[0] = 9 })
-		_, _ = by.Into()
-		r, _ := s.Report()
-		_ = r
+		by := must[*libcow.Box[[2]uint64]](t)(bx.Clone())
+		ok(t, by.Update(func(p *[2]uint64) { p[0] = 9 }))
+		eq(t, must[[2]uint64](t)(by.Into()), [2]uint64{9, 2}, "box into")
+		must[string](t)(s.Report())
 	}()
 	eq(t, libcow.ReadGlobalStats(), before, "every value and block freed")
 	eq(t, libcow.Version(), uint32(100), "version 0.1.0")
 	eq(t, libcow.VersionString(), "0.1.0", "version string")
+}
+
+// A callback lent a value's memory (View, Range, Edit, Update) must not
+// write, hand over or close that value, nor clone it while writing: the
+// binding panics rather than let the callback read freed memory or write
+// through a clone.
+func TestUsingAValueInsideItsOwnCallbackPanics(t *testing.T) {
+	panics := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Fatalf("%s: no panic", what)
+			}
+		}()
+		f()
+	}
+	v := must[*libcow.Vec[uint64]](t)(libcow.NewVec([]uint64{1, 2, 3, 4}))
+	defer v.Close()
+	panics("Push inside Range", func() { v.Range(func(int, uint64) bool { _ = v.Push(5); return true }) })
+	panics("Close inside View", func() { _ = v.View(func([]uint64) { v.Close() }) })
+	panics("Clone inside Edit", func() { _ = v.Edit(func([]uint64) { _, _ = v.Clone() }) })
+	// After the panics the loans are over: the value works as before.
+	eq(t, v.Len(), 4, "unchanged")
+	ok(t, v.Push(5))
+	// Reading and cloning inside a read loan is fine.
+	ok(t, v.View(func(items []uint64) {
+		c := must[*libcow.Vec[uint64]](t)(v.Clone())
+		c.Close()
+		eq(t, len(items), 5, "lent elements")
+	}))
+	m := must[*libcow.Map[uint64, uint64]](t)(libcow.NewMap[uint64, uint64]())
+	defer m.Close()
+	_, _, err := m.Insert(1, 1)
+	ok(t, err)
+	panics("Insert inside Update", func() {
+		_, _ = m.Update(1, func(p *uint64) { _, _, _ = m.Insert(2, 2) })
+	})
+	b := must[*libcow.Box[uint64]](t)(libcow.NewBox[uint64](7))
+	defer b.Close()
+	panics("Into inside Update", func() { _ = b.Update(func(*uint64) { _, _ = b.Into() }) })
+	s := must[*libcow.Str](t)(libcow.NewStr("text"))
+	defer s.Close()
+	panics("Append inside View", func() { s.View(func([]byte) { _ = s.Append("!") }) })
+	eq(t, s.String(), "text", "unchanged")
+}
+
+// Zero-sized values box too (libcow wants at least one byte, a multiple of
+// the alignment).
+func TestZeroSizedBox(t *testing.T) {
+	b := must[*libcow.Box[struct{}]](t)(libcow.NewBox(struct{}{}))
+	defer b.Close()
+	c := must[*libcow.Box[struct{}]](t)(b.Clone())
+	ok(t, c.Update(func(*struct{}) {}))
+	c.Close()
 }

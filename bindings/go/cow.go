@@ -24,6 +24,7 @@ import "C"
 
 import (
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -68,7 +69,7 @@ type Strategy uint32
 
 const (
 	Lazy      Strategy = C.COW_STRATEGY_LAZY      // on the first write to a shared value
-	Eager     Strategy = C.COW_STRATEGY_EAGER     // at Clone; writes never copy
+	Eager     Strategy = C.COW_STRATEGY_EAGER     // at Clone; writes copy only values sharing storage with a slice
 	Threshold Strategy = C.COW_STRATEGY_THRESHOLD // eager below ThresholdBytes, else lazy
 )
 
@@ -125,11 +126,39 @@ func ReadGlobalStats() GlobalStats {
 // operations that work on any kind.
 type handle struct {
 	p unsafe.Pointer // a C pointer (never Go memory); nil after Close
+
+	// Callbacks now running with this value's memory lent to them: reading
+	// (View, Range) or writing (Edit, Update). While one runs, a write,
+	// MakeUnique, Into or Close of the same value would free or move that
+	// memory, and a Clone during a writing loan would share memory still
+	// being written: those calls panic instead.
+	reading, writing atomic.Int32
+}
+
+// lend marks the value as lent to a callback until the returned function
+// runs (use with defer).
+func (h *handle) lend(write bool) func() {
+	n := &h.reading
+	if write {
+		n = &h.writing
+	}
+	n.Add(1)
+	return func() { n.Add(-1) }
+}
+
+// mustNotBeLent panics when `what` (a write, MakeUnique, Into, Close)
+// happens inside a callback lent this value's memory.
+func (h *handle) mustNotBeLent(what string) {
+	if h.reading.Load() != 0 || h.writing.Load() != 0 {
+		panic("libcow: " + what + " of a value inside its own View/Range/Edit/Update callback")
+	}
 }
 
 // Close releases the handle. Further use gives ErrInvalid or zero values;
-// calling Close again does nothing.
+// calling Close again does nothing. Like a write, it must not run while
+// another goroutine reads the value.
 func (h *handle) Close() {
+	h.mustNotBeLent("Close")
 	if h.p != nil {
 		C.cow_release(h.p)
 		h.p = nil
@@ -160,6 +189,7 @@ func (h *handle) ptrEq(o *handle) bool {
 // MakeUnique makes the value unique (copying it if shared), so that a
 // batch of writes pays the check once.
 func (h *handle) MakeUnique() error {
+	h.mustNotBeLent("MakeUnique")
 	p := h.p
 	err := check(C.cow_make_mut(unsafe.Pointer(&p)))
 	h.p = p
@@ -198,6 +228,9 @@ func (h *handle) report(format C.uint32_t) (string, error) {
 
 // clone is cow_clone with the failure reported.
 func (h *handle) clone() (unsafe.Pointer, error) {
+	if h.writing.Load() != 0 {
+		panic("libcow: Clone of a value inside its own Edit/Update callback")
+	}
 	c := C.cow_clone(h.p)
 	defer runtime.KeepAlive(h)
 	if c != nil {

@@ -36,7 +36,7 @@ type Map[K Key, V Number] struct {
 }
 
 func wrapMap[K Key, V Number](p *C.cow_map) *Map[K, V] {
-	m := &Map[K, V]{handle{unsafe.Pointer(p)}, typeOf[K]().Kind() == reflect.String}
+	m := &Map[K, V]{handle{p: unsafe.Pointer(p)}, typeOf[K]().Kind() == reflect.String}
 	runtime.SetFinalizer(m, func(m *Map[K, V]) { m.Close() })
 	return m
 }
@@ -101,6 +101,7 @@ func (m *Map[K, V]) Contains(key K) bool {
 }
 
 func (m *Map[K, V]) edit(f func(slot **C.cow_map) C.cow_status) error {
+	m.mustNotBeLent("a write")
 	h := m.c()
 	err := check(f(&h))
 	m.p = unsafe.Pointer(h)
@@ -154,6 +155,7 @@ func (m *Map[K, V]) Update(key K, fn func(v *V)) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	defer m.lend(true)()
 	fn((*V)(p))
 	runtime.KeepAlive(m)
 	return true, nil
@@ -166,6 +168,7 @@ func (m *Map[K, V]) Clear() error {
 // Range calls fn for each entry until it returns false; it never copies
 // the map (string keys are copied into Go strings).
 func (m *Map[K, V]) Range(fn func(k K, v V) bool) {
+	defer m.lend(false)()
 	var cur C.cow_map_cursor
 	defer runtime.KeepAlive(m)
 	if C.cow_map_cursor_init(&cur, m.c()) != C.COW_OK {

@@ -32,7 +32,7 @@ type Str struct {
 }
 
 func wrapStr(p *C.cow_str) *Str {
-	s := &Str{handle{unsafe.Pointer(p)}}
+	s := &Str{handle{p: unsafe.Pointer(p)}}
 	runtime.SetFinalizer(s, func(s *Str) { s.Close() })
 	return s
 }
@@ -85,6 +85,7 @@ func (s *Str) String() string {
 // View lends fn the text's bytes in libcow memory, without a copy. fn must
 // not write them or keep the slice after it returns.
 func (s *Str) View(fn func(text []byte)) {
+	defer s.lend(false)()
 	data := C.cow_str_data(s.c())
 	n := int(C.cow_str_len(s.c()))
 	if data == nil {
@@ -103,6 +104,7 @@ func (s *Str) DataPtr() uintptr {
 }
 
 func (s *Str) edit(f func(slot **C.cow_str) C.cow_status) error {
+	s.mustNotBeLent("a write")
 	h := s.c()
 	err := check(f(&h))
 	s.p = unsafe.Pointer(h)
@@ -170,6 +172,7 @@ func (s *Str) Compare(o *Str) int {
 
 // Into moves the text out into a Go string and closes the handle.
 func (s *Str) Into() (string, error) {
+	s.mustNotBeLent("Into")
 	var owned C.cow_owned
 	h := s.c()
 	if err := check(C.cow_str_into(&h, &owned)); err != nil {

@@ -79,7 +79,7 @@ func plainType(t reflect.Type) (*C.cow_type, error) {
 	}
 	size := t.Size()
 	if size == 0 {
-		size = 1 // libcow wants at least one byte
+		size = uintptr(t.Align()) // libcow wants at least one byte, a multiple of the alignment
 	}
 	C.cow_type_init(d, C.size_t(size), C.size_t(t.Align()))
 	if prev, loaded := plainTypes.LoadOrStore(t, d); loaded {

@@ -16,7 +16,7 @@ type Vec[T Number] struct {
 }
 
 func wrapVec[T Number](p *C.cow_vec) *Vec[T] {
-	v := &Vec[T]{handle{unsafe.Pointer(p)}}
+	v := &Vec[T]{handle{p: unsafe.Pointer(p)}}
 	runtime.SetFinalizer(v, func(v *Vec[T]) { v.Close() })
 	return v
 }
@@ -85,6 +85,7 @@ func (v *Vec[T]) Get(i int) (T, bool) {
 // (ErrNotContiguous for a representation that is not flat). fn must not
 // write them or keep the slice after it returns.
 func (v *Vec[T]) View(fn func(items []T)) error {
+	defer v.lend(false)()
 	var data unsafe.Pointer
 	if err := check(C.cow_vec_data(v.c(), &data)); err != nil {
 		runtime.KeepAlive(v)
@@ -116,6 +117,7 @@ func (v *Vec[T]) DataPtr() uintptr {
 // Range calls fn for each element in order until it returns false; it
 // reads span by span and never copies.
 func (v *Vec[T]) Range(fn func(i int, x T) bool) {
+	defer v.lend(false)()
 	var cur C.cow_vec_cursor
 	defer runtime.KeepAlive(v)
 	if C.cow_vec_cursor_init(&cur, v.c()) != C.COW_OK {
@@ -135,6 +137,7 @@ func (v *Vec[T]) Range(fn func(i int, x T) bool) {
 }
 
 func (v *Vec[T]) edit(f func(slot **C.cow_vec) C.cow_status) error {
+	v.mustNotBeLent("a write")
 	h := v.c()
 	err := check(f(&h))
 	v.p = unsafe.Pointer(h)
@@ -149,6 +152,7 @@ func (v *Vec[T]) Edit(fn func(items []T)) error {
 	if err := v.edit(func(s **C.cow_vec) C.cow_status { return C.cow_vec_make_mut(s, &data) }); err != nil {
 		return err
 	}
+	defer v.lend(true)()
 	fn(unsafe.Slice((*T)(data), v.Len()))
 	runtime.KeepAlive(v)
 	return nil
@@ -208,6 +212,7 @@ func (v *Vec[T]) Truncate(n int) error {
 
 // Into moves the elements out into a Go slice and closes the handle.
 func (v *Vec[T]) Into() ([]T, error) {
+	v.mustNotBeLent("Into")
 	var owned C.cow_owned
 	h := v.c()
 	if err := check(C.cow_vec_into(&h, &owned)); err != nil {

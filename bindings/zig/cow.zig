@@ -549,7 +549,7 @@ pub fn Box(comptime T: type) type {
             var desc: c.cow_type = undefined;
             var once = std.once(fill);
             fn fill() void {
-                c.cow_type_init(&desc, @max(@sizeOf(T), 1), @alignOf(T));
+                c.cow_type_init(&desc, stored_size, stored_align);
             }
         };
 
@@ -562,10 +562,19 @@ pub fn Box(comptime T: type) type {
             return initWith(value, .{});
         }
 
+        // libcow wants a size of at least one byte that is a multiple of
+        // the alignment (0 for zero-sized types in Zig 0.11), so a value
+        // travels in a buffer of that size: a zero-sized T has no address.
+        const stored_align = @max(@alignOf(T), 1);
+        const stored_size = @max(@sizeOf(T), stored_align);
+        const Stored = [stored_size]u8;
+
         pub fn initWith(value: T, options: Options) Error!Self {
             const o = options.toC();
+            var bytes: Stored align(stored_align) = undefined;
+            @memcpy(bytes[0..@sizeOf(T)], std.mem.asBytes(&value));
             var out: ?*c.cow_box = null;
-            try check(c.cow_box_new(&out, typeDesc(), &value, &o));
+            try check(c.cow_box_new(&out, typeDesc(), &bytes, &o));
             return .{ .raw = out.? };
         }
 
@@ -586,9 +595,11 @@ pub fn Box(comptime T: type) type {
         /// Moves the value out (no copy when unique) and consumes the box.
         pub fn into(self: *Self) Error!T {
             var h: ?*c.cow_box = self.raw;
-            var out: T = undefined;
-            try check(c.cow_box_into(&h, &out));
+            var bytes: Stored align(stored_align) = undefined;
+            try check(c.cow_box_into(&h, &bytes));
             self.* = undefined;
+            var out: T = undefined;
+            @memcpy(std.mem.asBytes(&out), bytes[0..@sizeOf(T)]);
             return out;
         }
     };

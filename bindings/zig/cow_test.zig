@@ -376,3 +376,12 @@ test "nothing leaks" {
     try expectEqual(before.live_bytes, after.live_bytes);
     try expectEqual(@as(u32, 100), cow.version());
 }
+
+test "generic: zero-sized values box too" {
+    var a = try cow.Box(struct {}).init(.{});
+    defer a.deinit();
+    var b = try a.clone();
+    defer b.deinit();
+    _ = try b.makeMut();
+    try expectEqual(@as(u64, 1), a.stats().copies);
+}

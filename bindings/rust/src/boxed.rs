@@ -35,8 +35,10 @@ fn type_of<T: Clone + 'static>() -> *const ffi::cow_type {
     let mut types = TYPES.lock().unwrap_or_else(|e| e.into_inner());
     let addr = *types.get_or_insert_with(HashMap::new).entry(TypeId::of::<T>()).or_insert_with(|| {
         let mut t = MaybeUninit::<ffi::cow_type>::zeroed();
-        // A zero-sized T still occupies one (unused) byte in libcow.
-        unsafe { ffi::cow_type_init(t.as_mut_ptr(), mem::size_of::<T>().max(1), mem::align_of::<T>()) };
+        // libcow wants a size of at least one byte that is a multiple of the
+        // alignment: a zero-sized T occupies `align` unused bytes.
+        let align = mem::align_of::<T>();
+        unsafe { ffi::cow_type_init(t.as_mut_ptr(), mem::size_of::<T>().max(align), align) };
         let mut t = unsafe { t.assume_init() };
         t.copy = Some(copy_value::<T>);
         t.drop = Some(drop_value::<T>);
@@ -125,7 +127,11 @@ impl<T: Clone + 'static> CowBox<T> {
                 Ok(Ok(())) => ffi::COW_OK,
                 Ok(Err(e)) => {
                     call.error = Some(e);
-                    e.status()
+                    // Whatever the error says, the update must fail.
+                    match e.status() {
+                        ffi::COW_OK => ffi::COW_ECALLBACK,
+                        s => s,
+                    }
                 }
                 Err(payload) => {
                     call.panic = Some(payload);

@@ -142,7 +142,8 @@ pub(crate) fn check(status: ffi::cow_status) -> Result<()> {
 pub enum Strategy {
     /// Copy on the first write to a shared value (the default).
     Lazy,
-    /// `clone` copies at once; writes never copy.
+    /// `clone` copies at once; a write copies only a value that shares its
+    /// storage with a slice.
     Eager,
     /// Eager while the value is smaller than this many bytes, else lazy.
     Threshold(u64),

@@ -133,3 +133,29 @@ fn boxes_cross_threads() {
     assert_eq!(a[0], 0);
     assert_eq!(a.stats().copies, 10);
 }
+
+// Zero-sized and over-aligned types are boxes too (libcow wants a size that
+// is a multiple of the alignment, at least one byte).
+#[derive(Clone, Debug, PartialEq)]
+#[repr(align(8))]
+struct Marker;
+
+#[test]
+fn zero_sized_values_box() {
+    let unit = CowBox::new(()).expect("box of ()");
+    assert_eq!(*unit.get(), ());
+    let mut marker = CowBox::new(Marker).expect("box of an aligned zero-sized type");
+    let other = marker.clone();
+    marker.update(|_| Ok(())).expect("update");
+    assert_eq!(*other.get(), Marker);
+}
+
+#[test]
+fn an_update_that_fails_with_any_error_fails() {
+    let mut b = CowBox::new(1u32).expect("box");
+    let r = b.update(|v| {
+        *v = 2;
+        Err(Error::Unknown(0))
+    });
+    assert!(r.is_err());
+}
