@@ -52,7 +52,15 @@ void give_back(void *p) {
     free_blocks = b;
 }
 
-void make_exit_key() { pthread_key_create(&exit_key, give_back); }
+bool exit_key_made = false;
+void make_exit_key() { exit_key_made = pthread_key_create(&exit_key, give_back) == 0; }
+
+// When libcow is unloaded (dlclose by an FFI host), threads still running
+// must not call give_back, whose code is gone, when they exit. Their blocks
+// are simply not given back then.
+[[gnu::destructor]] void delete_exit_key() {
+    if (exit_key_made) pthread_key_delete(exit_key);
+}
 
 counter_block *acquire_block() noexcept {
     pthread_once(&exit_key_once, make_exit_key);

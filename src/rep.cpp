@@ -134,7 +134,11 @@ void rep_stats(const rep *r, cow_stats_info &out) noexcept {
     out.live_handles = handles;
     out.live_values = values;
     out.copy_rate = clones ? double(out.copies) / double(clones) : 0.0;
-    out.memory_saved = clones > out.copies ? (clones - out.copies) * bytes : 0;
+    // Saturates rather than wraps (counters only grow).
+    std::uint64_t saved = 0;
+    if (clones > out.copies && __builtin_mul_overflow(clones - out.copies, bytes, &saved))
+        saved = UINT64_MAX;
+    out.memory_saved = saved;
 }
 
 }  // namespace cow::detail
