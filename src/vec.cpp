@@ -322,7 +322,6 @@ cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::si
     return s;
 }
 
-
 cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept {
     vec_rep *v = *slot;
     if (count == 0) return COW_OK;
