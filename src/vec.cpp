@@ -102,21 +102,13 @@ void last_handle_released(rep *r) noexcept {
     free_vec(v);
 }
 
-// Puts n new elements at dst: copies of src, or src's bytes themselves when
-// they are already copies the caller owns (`owned`: moved, cannot fail).
-cow_status place_n(const cow_type *t, void *dst, const void *src, std::size_t n, bool owned) noexcept {
-    if (!owned) return type_copy_n(t, dst, src, n);
-    if (n) std::memcpy(dst, src, n * t->elem_size);
-    return COW_OK;
-}
-
-// A private copy laid out as src[0..at) ++ fill[0..count) (placed as by
-// place_n) ++ src[at + skip..len), with room for `cap` (>= its length)
-// elements. Not yet initialised as a rep; src is untouched whatever happens,
-// and so is an owned fill when this fails.
+// A private copy laid out as src[0..at) ++ fill[0..count) ++
+// src[at + skip..len), with room for `cap` (>= its length) elements. The
+// fill is moved in byte for byte: it holds copies the caller made, or plain
+// values of a type without a copy callback (see vec_insert). Not yet
+// initialised as a rep; src and fill are untouched when this fails.
 cow_status copy_edited(const vec_rep *src, std::size_t at, std::size_t skip, const void *fill,
-                       std::size_t count, std::size_t cap, vec_rep **out,
-                       bool fill_owned = false) noexcept {
+                       std::size_t count, std::size_t cap, vec_rep **out) noexcept {
     const cow_type *t = src->type;
     std::size_t es = t->elem_size;
     std::size_t tail = src->len - at - skip;
@@ -133,14 +125,8 @@ cow_status copy_edited(const vec_rep *src, std::size_t at, std::size_t skip, con
         discard_vec(c);  // drops exactly the c->len elements copied so far
         return s;
     }
-    // The tail went first, so an owned fill is placed only once nothing can
-    // fail; copying a borrowed fill may still fail.
-    s = place_n(t, d + at * es, fill, count, fill_owned);
-    if (s != COW_OK) {
-        type_drop_n(t, d + (at + count) * es, tail);
-        discard_vec(c);
-        return s;
-    }
+    // Nothing can fail from here on, so the fill is moved in last.
+    if (count) std::memcpy(d + at * es, fill, count * es);
     c->len = at + count + tail;
     *out = c;
     return COW_OK;
@@ -197,11 +183,10 @@ private:
     std::size_t size_ = 0;
 };
 
-// Unique vector, room available, at < len: shift the tail up, then copy
-// the new elements into the gap, element by element because a source may
-// lie in the shifted tail.
-cow_status insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::size_t count,
-                           bool owned) noexcept {
+// Unique vector, room available, at < len: shift the tail up, then move
+// the new elements (as in copy_edited) into the gap, element by element
+// because a source may lie in the shifted tail.
+void insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::size_t count) noexcept {
     const cow_type *t = v->type;
     std::size_t es = t->elem_size;
     unsigned char *gap = vec_at(v, at);
@@ -211,32 +196,22 @@ cow_status insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::s
     for (std::size_t i = 0; i < count; ++i) {
         const unsigned char *from = src + i * es;
         if (inside(from, gap, tail_end)) from += count * es;  // it moved
-        cow_status s = place_n(t, gap + i * es, from, 1, owned);
-        if (s != COW_OK) {
-            type_drop_n(t, gap, i);
-            std::memmove(gap, gap + count * es, tail_end - gap);
-            return s;
-        }
+        std::memcpy(gap + i * es, from, es);
     }
     v->len += count;
-    return COW_OK;
 }
 
 // Unique vector that must grow to hold `need` elements: the new elements
-// are copied into the new block first (while a source inside the old block
-// is still valid), then the old elements are moved over.
+// are moved (as in copy_edited) into the new block first (while a source
+// inside the old block is still valid), then the old elements.
 cow_status insert_growing(vec_rep *v, std::size_t at, const void *elems, std::size_t count,
-                          std::size_t need, bool owned) noexcept {
+                          std::size_t need) noexcept {
     const cow_type *t = v->type;
     std::size_t es = t->elem_size;
     vec_storage fresh;
     cow_status s = storage_alloc(t, grown(v->store.cap, need, max_elems(t)), fresh);
     if (s != COW_OK) return s;
-    s = place_n(t, fresh.data + at * es, elems, count, owned);
-    if (s != COW_OK) {
-        storage_free(fresh);
-        return s;
-    }
+    if (count) std::memcpy(fresh.data + at * es, elems, count * es);
     if (at) std::memcpy(fresh.data, v->store.data, at * es);
     if (v->len > at) std::memcpy(fresh.data + (at + count) * es, vec_at(v, at), (v->len - at) * es);
     storage_free(v->store);
@@ -274,27 +249,28 @@ cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::siz
 
 namespace {
 
-// vec_insert once the new elements are ready: copies of elems are made as
-// they are placed, unless `owned` (elems are already copies, moved in).
-cow_status insert_placed(vec_rep **slot, std::size_t at, const void *elems, std::size_t count,
-                         std::size_t new_len, bool owned) noexcept {
+// vec_insert once the new elements are ready to be moved in (copies made
+// by vec_insert, or plain values of a type without a copy callback).
+cow_status insert_moved(vec_rep **slot, std::size_t at, const void *elems, std::size_t count,
+                        std::size_t new_len) noexcept {
     vec_rep *v = *slot;
     if (rep_is_shared(v)) {
         // One allocation of the final size; elems stay valid (we hold v).
         vec_rep *c;
-        cow_status s = copy_edited(v, at, 0, elems, count, new_len, &c, owned);
+        cow_status s = copy_edited(v, at, 0, elems, count, new_len, &c);
         if (s != COW_OK) return s;
         replace_shared(slot, c, v->len);
         return COW_OK;
     }
-    if (new_len > v->store.cap) return insert_growing(v, at, elems, count, new_len, owned);
+    if (new_len > v->store.cap) return insert_growing(v, at, elems, count, new_len);
     if (at == v->len) {
         // Appending: the free room cannot overlap a valid source.
-        cow_status s = place_n(v->type, vec_at(v, at), elems, count, owned);
-        if (s == COW_OK) v->len = new_len;
-        return s;
+        std::memcpy(vec_at(v, at), elems, count * v->elem_size);
+        v->len = new_len;
+        return COW_OK;
     }
-    return insert_in_place(v, at, elems, count, owned);
+    insert_in_place(v, at, elems, count);
+    return COW_OK;
 }
 
 }  // namespace
@@ -308,7 +284,7 @@ cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::si
     // on the hot path of pushes within capacity).
     if (new_len > v->store.cap && new_len > max_elems(t)) return COW_EOVERFLOW;
     if (count == 0) return COW_OK;
-    if (!t->copy) return insert_placed(slot, at, elems, count, new_len, false);
+    if (!t->copy) return insert_moved(slot, at, elems, count, new_len);
     // A copy callback runs before the sharing test: copying may add a
     // reference to this very vector (a vector of handles pushed into
     // itself), and the test must count it, so that the stored element is a
@@ -317,7 +293,7 @@ cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::si
     if (!fresh.get()) return COW_ENOMEM;
     cow_status s = type_copy_n(t, fresh.get(), elems, count);
     if (s != COW_OK) return s;
-    s = insert_placed(slot, at, fresh.get(), count, new_len, true);
+    s = insert_moved(slot, at, fresh.get(), count, new_len);
     if (s != COW_OK) type_drop_n(t, fresh.get(), count);
     return s;
 }
@@ -367,7 +343,7 @@ cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem, void *ou
     if (s != COW_OK) return s;
     if (rep_is_shared(v)) {
         vec_rep *c;
-        s = copy_edited(v, index, 1, tmp.get(), 1, v->len, &c, true);
+        s = copy_edited(v, index, 1, tmp.get(), 1, v->len, &c);
         if (s != COW_OK) {
             type_drop(t, tmp.get());
             return s;
@@ -404,7 +380,7 @@ cow_status vec_reserve(vec_rep **slot, std::size_t additional) noexcept {
         return COW_OK;
     }
     if (need <= v->store.cap) return COW_OK;
-    return insert_growing(v, v->len, nullptr, 0, need, false);
+    return insert_growing(v, v->len, nullptr, 0, need);
 }
 
 cow_status vec_into(vec_rep **slot, cow_owned *out) noexcept {
