@@ -56,8 +56,12 @@
  * (cow_clone returns NULL) rather than wrapped. Element alignment is at most
  * COW_MAX_ALIGN.
  *
- * STABILITY: everything in this header is part of ABI version LIBCOW_0.
- * Until 1.0 the SONAME is libcow.so.0. The structs a caller fills in
+ * STABILITY: every function is exported under the symbol version of the
+ * release that introduced it: LIBCOW_0 for 0.1, LIBCOW_0.2 (which inherits
+ * LIBCOW_0) for those marked "since 0.2". A program that calls a 0.2
+ * function refuses to load on a 0.1 library instead of failing later; one
+ * that calls only 0.1 functions loads on both. Until 1.0 the SONAME is
+ * libcow.so.0. The structs a caller fills in
  * (cow_options, cow_stats_info, cow_type, cow_allocator) start with their
  * own size: set it to sizeof(the struct) (the *_init functions and *_INIT
  * macros do). The library reads min(your size, its size) and treats the
@@ -94,15 +98,15 @@ extern "C" {
  * Version
  * ========================================================================== */
 #define COW_VERSION_MAJOR 0
-#define COW_VERSION_MINOR 1
+#define COW_VERSION_MINOR 2
 #define COW_VERSION_PATCH 0
 #define COW_VERSION_NUMBER \
     (COW_VERSION_MAJOR * 10000 + COW_VERSION_MINOR * 100 + COW_VERSION_PATCH)
-#define COW_VERSION_STRING "0.1.0"
+#define COW_VERSION_STRING "0.2.0"
 
 /* The version of the library actually loaded, as COW_VERSION_NUMBER. */
 COW_API uint32_t cow_version(void) COW_NOEXCEPT;
-/* The same as a static string, e.g. "0.1.0". */
+/* The same as a static string, e.g. "0.2.0". */
 COW_API const char *cow_version_string(void) COW_NOEXCEPT;
 
 /* ============================================================================

@@ -19,13 +19,15 @@ ensure_packages() {
 
 BASE_PACKAGES=(meson ninja-build g++ clang pkg-config python3 libfmt-dev doctest-dev binutils)
 
-# meson setup (or reconfigure) a build directory with extra options.
+# meson setup (or reconfigure) a build directory with extra options. Every
+# developer build treats warnings as errors (the project default does not, so
+# that packagers' own flags never break a build).
 configure() {
     local dir="$1"; shift
     if [ -f "$dir/build.ninja" ]; then
-        meson configure "$dir" "$@" >/dev/null
+        meson configure "$dir" -Dwerror=true "$@" >/dev/null
     else
-        meson setup "$dir" "$ROOT" --wrap-mode=nodownload "$@" >/dev/null
+        meson setup "$dir" "$ROOT" --wrap-mode=nodownload -Dwerror=true "$@" >/dev/null
     fi
 }
 

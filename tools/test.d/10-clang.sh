@@ -5,7 +5,7 @@ ensure_packages clang
 cd "$ROOT"
 if [ ! -f build-clang/build.ninja ]; then
     CC=clang CXX=clang++ meson setup build-clang "$ROOT" --wrap-mode=nodownload \
-        -Dbuildtype=debugoptimized >/dev/null
+        -Dwerror=true -Dbuildtype=debugoptimized >/dev/null
 fi
 ninja -C build-clang >/dev/null
 meson test -C build-clang --print-errorlogs --num-processes 2 --suite api --suite abi
