@@ -1,5 +1,5 @@
-// Shared pieces of the libcow fuzz targets: checks that survive NDEBUG, an
-// allocator that can fail on command, and helpers that draw API arguments
+// Shared pieces of the libcow fuzz targets: checks that survive NDEBUG, the
+// failures they inject (test-support library), and helpers that draw API arguments
 // (valid and invalid) from the fuzzer's input.
 #pragma once
 #include <cstddef>
@@ -12,7 +12,9 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include "copy_tracker.hpp"
 #include "cow.h"
+#include "failing_allocator.hpp"
 
 namespace fuzz {
 
@@ -32,34 +34,32 @@ namespace fuzz {
 }
 
 // ---------------------------------------------------------------------------
-// The allocator. It refuses requests above `huge` the way an exhausted heap
-// would (so a "legal but enormous" size gives COW_ENOMEM instead of taking
-// the machine down), and fails the n-th call when armed. It records what it
-// did during the current call so that the expected status can be checked.
+// Injected failures. The allocator refuses requests above `huge_request` the
+// way an exhausted heap would (so a "legal but enormous" size gives
+// COW_ENOMEM instead of taking the machine down) and fails the n-th call
+// when armed; the tracked element type (types.hpp) fails its n-th copy when
+// armed. Both record that they failed, so that judge() knows which status
+// the current call may return.
 // ---------------------------------------------------------------------------
-struct allocator_state {
-    std::uint64_t calls = 0;    // malloc + realloc attempts since the start
-    std::uint64_t fail_at = 0;  // the call number to fail; 0: none
-    bool failed = false;        // a call was failed (injected or huge) since reset_call()
-};
-inline allocator_state alloc_state;
+inline test::failing_allocator allocator;
 constexpr std::size_t huge_request = std::size_t{64} << 20;
+inline test::stamped_tracker tracker("fuzz.tracked");
 
-inline bool should_fail(std::size_t size) {
-    std::uint64_t n = ++alloc_state.calls;
-    if (size > huge_request || n == alloc_state.fail_at) {
-        alloc_state.failed = true;
-        return true;
-    }
-    return false;
+// The status a failing copy callback's result turns into (cow_type docs).
+inline cow_status callback_status(cow_status s) {
+    return s > COW_OK && s <= COW_ECALLBACK ? s : COW_ECALLBACK;
 }
-inline void *fuzz_malloc(void *, std::size_t size) {
-    return should_fail(size) ? nullptr : std::malloc(size);
+// The status the tracked copy failed with since last asked; COW_OK: none.
+inline cow_status take_callback_failure() {
+    cow_status s = tracker.counts.take_failure();
+    return s == COW_OK ? COW_OK : callback_status(s);
 }
-inline void *fuzz_realloc(void *, void *p, std::size_t, std::size_t size) {
-    return should_fail(size) ? nullptr : std::realloc(p, size);
+// Forgets the failures injected so far (before a call, or after one that
+// was judged without them).
+inline void forget_failures() {
+    allocator.take_refusal();
+    tracker.counts.take_failure();
 }
-inline void fuzz_free(void *, void *p, std::size_t) { std::free(p); }
 
 inline cow_global_stats_info global_stats() {
     cow_global_stats_info g COW_GLOBAL_STATS_INFO_INIT;
@@ -77,12 +77,13 @@ inline void begin_input() {
     FUZZ_CHECK(g.live_values == 0 && g.live_bytes == 0 && g.live_allocations == 0);
     static bool installed = false;
     if (!installed) {
-        cow_allocator a{sizeof(cow_allocator), 0, nullptr, fuzz_malloc, fuzz_realloc, fuzz_free};
+        allocator.largest_request = huge_request;
+        cow_allocator a = allocator.callbacks();
         FUZZ_CHECK(cow_set_allocator(&a) == COW_OK);
         installed = true;
     }
-    alloc_state.fail_at = 0;
-    alloc_state.failed = false;
+    allocator.stop_failing();
+    forget_failures();
 }
 // Called at the end of every input, after everything was released.
 inline void end_input() {
@@ -93,8 +94,8 @@ inline void end_input() {
 }
 
 // Arms the allocator to fail the k-th allocation (1-based) of the next call.
-inline void arm_failure(std::uint64_t k) { alloc_state.fail_at = alloc_state.calls + k; }
-inline void disarm_failure() { alloc_state.fail_at = 0; }
+inline void arm_failure(long k) { allocator.fail_nth_from_now(k); }
+inline void disarm_failure() { allocator.stop_failing(); }
 
 // ---------------------------------------------------------------------------
 // Expected status of one call: the defects the model sees in its arguments.
@@ -116,12 +117,6 @@ struct expectation {
     }
 };
 
-// Checks `got` against the expectation and the allocator's record. Returns
-// true when the call succeeded.
-// A user callback (a cow_type copy) made to fail during the current call:
-// the status the call must then return; COW_OK when none failed.
-inline cow_status callback_failure = COW_OK;
-
 // COW_FUZZ_TRACE=1 in the environment prints every judged call (to read
 // what a minimised finding does).
 inline bool tracing() {
@@ -135,14 +130,14 @@ inline void trace(const char *what, const void *h = nullptr) {
 // Set by judge() when the call it judged failed (read by the targets).
 inline bool last_call_failed = false;
 
+// Checks `got` against the expectation and the injected failures. Returns
+// true when the call succeeded.
 inline bool judge(const char *file, int line, const char *call, const expectation &e,
-                  cow_status got, std::uint64_t calls_before) {
+                  cow_status got, long calls_before) {
     if (tracing()) std::fprintf(stderr, "  %s -> %s\n", call, cow_strerror(got));
     last_call_failed = got != COW_OK;
-    bool alloc_failed = alloc_state.failed;
-    cow_status callback = callback_failure;
-    alloc_state.failed = false;
-    callback_failure = COW_OK;
+    bool alloc_failed = allocator.take_refusal();
+    cow_status callback = take_callback_failure();
     disarm_failure();
     if (got == COW_OK) {
         // An injected failure cannot be swallowed: all or nothing.
@@ -152,7 +147,7 @@ inline bool judge(const char *file, int line, const char *call, const expectatio
     if (callback != COW_OK && got == callback) return false;
     if (e.allows(got)) {
         // Size overflow must be refused before anything is allocated.
-        if (got == COW_EOVERFLOW && alloc_state.calls != calls_before)
+        if (got == COW_EOVERFLOW && allocator.calls != calls_before)
             fail(file, line, "COW_EOVERFLOW after calling the allocator");
         return false;
     }

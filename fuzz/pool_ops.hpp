@@ -16,7 +16,7 @@ namespace fuzz {
 // Snapshot taken before a call: what a failed call must leave as it was.
 struct before_call {
     cow_global_stats_info global = global_stats();
-    std::uint64_t calls = alloc_state.calls;
+    long calls = allocator.calls;
     void unchanged() const { FUZZ_CHECK(same_global(global, global_stats())); }
 };
 #define FUZZ_JUDGE(what, e, st, bc) ::fuzz::judge(__FILE__, __LINE__, what, e, st, (bc).calls)
@@ -134,15 +134,14 @@ public:
         before_call bc;
         void *c = typed ? api.clone(src) : cow_clone(src);
         trace(typed ? "typed clone" : "cow_clone", src);
-        bool injected = alloc_state.failed || callback_failure != COW_OK;
-        alloc_state.failed = false;
-        callback_failure = COW_OK;
+        bool alloc_refused = allocator.take_refusal();
+        bool injected = alloc_refused || take_callback_failure() != COW_OK;
         disarm_failure();
         // A typed clone of another kind's handle is refused like garbage.
         bool wrong_kind = typed && w.known(src) && w.rep(src).kind != api.kind;
         if (!w.known(src) || src == foreign() || wrong_kind) {
             FUZZ_CHECK(c == nullptr);
-            FUZZ_CHECK(alloc_state.calls == bc.calls);
+            FUZZ_CHECK(allocator.calls == bc.calls);
             bc.unchanged();
             return;
         }
@@ -160,7 +159,7 @@ public:
         } else {
             // O(1): the same representation, nothing allocated.
             FUZZ_CHECK(c == src);
-            FUZZ_CHECK(alloc_state.calls == bc.calls);
+            FUZZ_CHECK(allocator.calls == bc.calls);
             w.cloned(src);
         }
         put(j, c);
@@ -297,24 +296,22 @@ public:
     }
     void before_op() {
         last_call_failed = false;
-        alloc_state.failed = false;
-        callback_failure = COW_OK;
+        forget_failures();
         if (pending_alloc_failure) arm_failure(pending_alloc_failure);
         if (pending_copy_failure) arm_copy_failure(pending_copy_failure, pending_copy_status);
         pending_alloc_failure = pending_copy_failure = 0;
     }
     void after_op() {
         disarm_failure();
-        tracked_state.fail_at = 0;
-        alloc_state.failed = false;
-        callback_failure = COW_OK;
+        tracker.counts.disarm();
+        forget_failures();
         if (last_call_failed && w.failed_calls_may_count) w.resync_after_failure();
         w.check();
     }
 
     void finish() {
         w.release_all();
-        FUZZ_CHECK(tracked_state.live.empty());
+        FUZZ_CHECK(tracker.live.empty());
         end_input();
     }
 };

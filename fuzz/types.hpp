@@ -1,13 +1,12 @@
 // Element types for the container fuzz targets. The model keeps every
 // element as a 64-bit "logical" value; each kind says how that value is laid
-// out in libcow's memory and read back. One kind, `tracked`, has copy, drop,
-// equal and hash callbacks: every copy gets a serial number that must be
-// dropped exactly once (a registry catches leaks, double drops and drops of
-// memory that was never a value), and its copy can be told to fail.
+// out in libcow's memory and read back. One kind, `tracked`, is the
+// test-support library's stamped type (copy, drop, equal and hash
+// callbacks): every copy gets a serial number that must be dropped exactly
+// once, and its copy can be told to fail.
 #pragma once
 #include <cmath>
 #include <cstring>
-#include <set>
 
 #include "harness.hpp"
 
@@ -16,72 +15,13 @@ namespace fuzz {
 enum class elem_kind { u8, u32, u64, f64, aligned, big, tracked, handle };
 constexpr int elem_kind_count = 8;
 
-struct tracked_value {
-    std::uint64_t value;
-    std::uint64_t serial;  // 0: a caller's template, never dropped by libcow
-};
-
-// What the tracked type's callbacks did and must do.
-struct tracked_registry {
-    std::set<std::uint64_t> live;  // serials of copies made and not yet dropped
-    std::uint64_t next = 1;
-    std::uint64_t copies = 0;      // copy calls since the start
-    std::uint64_t fail_at = 0;     // the copy call number to fail; 0: none
-    cow_status fail_with = COW_ECALLBACK;
-};
-inline tracked_registry tracked_state;
-
-// The status a failing copy callback's result turns into (cow_type docs).
-inline cow_status callback_status(cow_status s) {
-    return s > COW_OK && s <= COW_ECALLBACK ? s : COW_ECALLBACK;
-}
-
-inline cow_status tracked_copy(void *, void *dst, const void *src) {
-    tracked_value t;
-    std::memcpy(&t, src, sizeof t);
-    // The source is a live value or a caller's template, never garbage.
-    FUZZ_CHECK(t.serial == 0 || tracked_state.live.count(t.serial) == 1);
-    if (++tracked_state.copies == tracked_state.fail_at) {
-        callback_failure = callback_status(tracked_state.fail_with);
-        return tracked_state.fail_with;
-    }
-    t.serial = tracked_state.next++;
-    tracked_state.live.insert(t.serial);
-    std::memcpy(dst, &t, sizeof t);
-    return COW_OK;
-}
-inline void tracked_drop(void *, void *value) {
-    tracked_value t;
-    std::memcpy(&t, value, sizeof t);
-    // Dropped exactly once, and only what a copy made.
-    FUZZ_CHECK(t.serial != 0 && tracked_state.live.erase(t.serial) == 1);
-}
-inline bool tracked_equal(void *, const void *a, const void *b) {
-    tracked_value x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return x.value == y.value;
-}
-inline std::uint64_t tracked_hash(void *, const void *v, std::uint64_t seed) {
-    tracked_value t;
-    std::memcpy(&t, v, sizeof t);
-    std::uint64_t x = (t.value ^ seed) * 0x9e3779b97f4a7c15u;
-    return x ^ (x >> 29);
-}
-
+using tracked_value = test::stamped_value;
 
 // Arms the tracked copy to fail at its k-th call from now.
-inline void arm_copy_failure(std::uint64_t k, cow_status with) {
-    tracked_state.fail_at = tracked_state.copies + k;
-    tracked_state.fail_with = with;
-}
+inline void arm_copy_failure(long k, cow_status with) { tracker.counts.arm(k, with); }
 
-inline const cow_type *tracked_type() {
-    static const cow_type t = {sizeof(cow_type), 0, sizeof(tracked_value), alignof(tracked_value),
-                               nullptr, tracked_copy, tracked_drop, tracked_equal, tracked_hash,
-                               "fuzz.tracked"};
-    return &t;
-}
+inline const cow_type *tracked_type() { return tracker.type(); }
+
 // A 64-byte value aligned to 64 (COW_MAX_ALIGN), and a big one (more than
 // the library's 256-byte scratch buffers).
 constexpr std::size_t aligned_size = 64, big_size = 320;
@@ -175,7 +115,7 @@ inline std::uint64_t decode(elem_kind k, const void *src) {
         tracked_value t;
         std::memcpy(&t, s, sizeof t);
         // Stored values are live copies, never the caller's template.
-        FUZZ_CHECK(t.serial != 0 && tracked_state.live.count(t.serial) == 1);
+        FUZZ_CHECK(tracker.is_live_copy(t));
         return t.value;
     }
     }
@@ -184,7 +124,7 @@ inline std::uint64_t decode(elem_kind k, const void *src) {
 
 // Drops a value handed to the caller (pop, erase, set's old value, into).
 inline void drop_owned(elem_kind k, void *value) {
-    if (k == elem_kind::tracked) tracked_drop(nullptr, value);
+    if (k == elem_kind::tracked) tracker.drop(value);
     if (k == elem_kind::handle) {
         void *h;
         std::memcpy(&h, value, sizeof h);

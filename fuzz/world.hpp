@@ -263,7 +263,7 @@ public:
         cow_global_stats_info g = global_stats();
         FUZZ_CHECK(g.live_values == reps.size());
         // Every tracked value alive is one held by a live representation.
-        FUZZ_CHECK(tracked_state.live.size() == tracked);
+        FUZZ_CHECK(tracker.live.size() == tracked);
     }
 
     static std::size_t tracked_elements(const rep_model &r) {

@@ -67,8 +67,8 @@ int for_each_failure(const std::string &name, const std::function<cow_status(sta
             test::allocator_scope scope;
             build(s);
             state before = s;
-            calls_before = scope.counter.calls;
-            scope.counter.fail_at = calls_before + k;
+            calls_before = scope.allocator.calls;
+            scope.allocator.fail_at = calls_before + k;
             st = op(s);
             if (st != COW_OK) {
                 CHECK(st == COW_ENOMEM);
@@ -152,10 +152,10 @@ TEST_CASE("an eager clone that cannot allocate returns NULL and changes nothing"
     o.strategy = COW_STRATEGY_EAGER;
     cow_buf *b = nullptr;
     REQUIRE(cow_buf_new(&b, "abc", 3, &o) == COW_OK);
-    scope.counter.fail_at = scope.counter.calls + 1;
-    scope.counter.fail_all_after = true;
+    scope.allocator.fail_at = scope.allocator.calls + 1;
+    scope.allocator.fail_all_after = true;
     CHECK(cow_buf_clone(b) == nullptr);
-    scope.counter.fail_at = 0;
+    scope.allocator.fail_at = 0;
     CHECK(cow_strong_count(b) == 1);
     CHECK(test::stats(b).clones == 0);
     cow_release(b);

@@ -19,39 +19,13 @@ struct record {
     char name[16];
 };
 
-// The record type with counted callbacks; the n-th copy (counted from
-// when it is armed) can be made to fail.
-struct tracker {
-    long copies = 0;
-    long drops = 0;
-    long calls = 0;
-    long fail_at = 0;
-    cow_status fail_with = 500;  // not a libcow code: COW_ECALLBACK
-    long live() const { return copies - drops; }
-    void arm(long nth, cow_status with = 500) {
-        calls = 0;
-        fail_at = nth;
-        fail_with = with;
-    }
-};
-cow_status record_copy(void *ctx, void *dst, const void *src) {
-    auto *t = static_cast<tracker *>(ctx);
-    if (t->fail_at && ++t->calls == t->fail_at) return t->fail_with;
-    std::memcpy(dst, src, sizeof(record));
-    ++t->copies;
-    return COW_OK;
-}
-void record_drop(void *ctx, void *) { ++static_cast<tracker *>(ctx)->drops; }
-
-cow_type record_type(tracker *t) {
+// The record type; with a tracker, its copies and drops are counted and
+// the n-th copy (counted from when it is armed) can be made to fail.
+cow_type record_type(test::copy_tracker *t) {
+    if (t) return test::tracked_type(*t, sizeof(record), alignof(record), "record");
     cow_type ty;
     cow_type_init(&ty, sizeof(record), alignof(record));
     ty.name = "record";
-    if (t) {
-        ty.ctx = t;
-        ty.copy = record_copy;
-        ty.drop = record_drop;
-    }
     return ty;
 }
 
@@ -69,7 +43,7 @@ const record &get(const cow_box *b) {
     return *static_cast<const record *>(p);
 }
 
-long allocations(const test::allocator_scope &s) { return s.counter.total(); }
+long allocations(const test::allocator_scope &s) { return s.allocator.successful_allocations(); }
 
 // Update callbacks.
 cow_status scale_x(void *ctx, void *value) {
@@ -160,7 +134,7 @@ TEST_CASE("box: clone shares; make_mut copies only when shared") {
 
 TEST_CASE("box: into") {
     test::leak_check leaks;
-    tracker tr;
+    test::copy_tracker tr;
     cow_type ty = record_type(&tr);
     record r = make_record(4, 4.5, "four");
     SUBCASE("unique: moved out, no copy, no drop, no allocation") {
@@ -178,7 +152,7 @@ TEST_CASE("box: into") {
         CHECK(tr.copies == 1);
         CHECK(tr.drops == 0);  // the caller owns the value now
         CHECK(test::global().live_values == 0);
-        record_drop(&tr, &out);
+        test::tracked_drop(&tr, &out);
     }
     SUBCASE("shared: a copy, the original untouched") {
         cow_box *b = nullptr;
@@ -191,7 +165,7 @@ TEST_CASE("box: into") {
         CHECK(tr.copies == 2);
         CHECK(cow_strong_count(b) == 1);
         CHECK(get(b).id == 4);
-        record_drop(&tr, &out);
+        test::tracked_drop(&tr, &out);
         cow_box_release(b);
     }
     CHECK(tr.live() == 0);
@@ -199,7 +173,7 @@ TEST_CASE("box: into") {
 
 TEST_CASE("box: update as a transform") {
     test::leak_check leaks;
-    tracker tr;
+    test::copy_tracker tr;
     cow_type ty = record_type(&tr);
     record r = make_record(5, 2.0, "five");
     cow_box *b = nullptr;
@@ -251,7 +225,7 @@ TEST_CASE("box: update as a transform") {
 
 TEST_CASE("box: copy and drop callbacks run exactly as often as needed") {
     test::leak_check leaks;
-    tracker tr;
+    test::copy_tracker tr;
     cow_type ty = record_type(&tr);
     record r = make_record(6, 0.5, "six");
     cow_box *a = nullptr;
@@ -277,7 +251,7 @@ TEST_CASE("box: copy and drop callbacks run exactly as often as needed") {
 
 TEST_CASE("box: strategies") {
     test::leak_check leaks;
-    tracker tr;
+    test::copy_tracker tr;
     cow_type ty = record_type(&tr);
     record r = make_record(8, 8.0, "eight");
     cow_options eager = COW_OPTIONS_INIT;
@@ -425,7 +399,7 @@ TEST_CASE("box: invalid arguments") {
 }
 
 TEST_CASE("box: a failing allocator changes nothing and leaks nothing") {
-    tracker tr;
+    test::copy_tracker tr;
     cow_type ty = record_type(&tr);
     record r = make_record(3, 3.0, "three");
     double f = 10.0;
@@ -479,12 +453,12 @@ TEST_CASE("box: a failing allocator changes nothing and leaks nothing") {
             cow_box *b = nullptr;
             REQUIRE(cow_box_new(&b, &ty, &r, op.opts) == COW_OK);
             cow_box *other = op.opts ? nullptr : cow_box_clone(b);
-            scope.counter.fail_at = scope.counter.calls + k;
-            long calls_before = scope.counter.calls;
+            scope.allocator.fail_at = scope.allocator.calls + k;
+            long calls_before = scope.allocator.calls;
             cow_box *slot = b;
             cow_status s = op.op(&slot);
-            long made = scope.counter.calls - calls_before;
-            scope.counter.fail_at = 0;
+            long made = scope.allocator.calls - calls_before;
+            scope.allocator.fail_at = 0;
             if (s == COW_OK) {
                 CHECK(made == 1);
                 CHECK(k == 2);
@@ -512,7 +486,7 @@ TEST_CASE("box: a failing allocator changes nothing and leaks nothing") {
         long before = allocations(scope);
         REQUIRE(cow_box_into(&c, &out) == COW_OK);
         CHECK(allocations(scope) == before);
-        record_drop(&tr, &out);
+        test::tracked_drop(&tr, &out);
         cow_box_release(b);
     }
     CHECK(tr.live() == 0);
@@ -520,7 +494,7 @@ TEST_CASE("box: a failing allocator changes nothing and leaks nothing") {
 
 TEST_CASE("box: a failing copy callback changes nothing and leaks nothing") {
     test::leak_check leaks;
-    tracker tr;
+    test::copy_tracker tr;
     cow_type ty = record_type(&tr);
     record r = make_record(2, 2.0, "two");
     double f = 5.0;

@@ -35,9 +35,9 @@ TEST_CASE("clone allocates nothing; a write to a shared buffer copies, the other
     test::allocator_scope scope;
     cow_buf *a = nullptr;
     REQUIRE(cow_buf_new(&a, "abc", 3, nullptr) == COW_OK);
-    long before = scope.counter.total();
+    long before = scope.allocator.successful_allocations();
     cow_buf *b = static_cast<cow_buf *>(cow_clone(a));
-    CHECK(scope.counter.total() == before);  // O(1): a reference count increment
+    CHECK(scope.allocator.successful_allocations() == before);  // O(1): a reference count increment
     const uint8_t *shared_data = cow_buf_data(a);
     REQUIRE(cow_buf_append(&b, "def", 3) == COW_OK);
     CHECK_FALSE(cow_ptr_eq(a, b));
@@ -62,7 +62,7 @@ TEST_CASE("a write to a unique buffer happens in place with zero allocations") {
     REQUIRE(cow_buf_append(&a, "0123456789", 10) == COW_OK);
     const uint8_t *data = cow_buf_data(a);
     cow_buf *slot_before = a;
-    long before = scope.counter.total();
+    long before = scope.allocator.successful_allocations();
     uint8_t *w = nullptr;
     REQUIRE(cow_buf_make_mut(&a, &w) == COW_OK);
     CHECK(w == data);
@@ -72,7 +72,7 @@ TEST_CASE("a write to a unique buffer happens in place with zero allocations") {
     REQUIRE(cow_buf_erase(&a, 2, 3) == COW_OK);
     REQUIRE(cow_buf_truncate(&a, 6) == COW_OK);
     REQUIRE(cow_buf_resize(&a, 8, '!') == COW_OK);
-    CHECK(scope.counter.total() == before);
+    CHECK(scope.allocator.successful_allocations() == before);
     CHECK(a == slot_before);
     CHECK(cow_buf_data(a) == data);
     CHECK(contents(a) == "X-4567!!");
@@ -108,10 +108,10 @@ TEST_CASE("slices share storage, allocate no bytes, and copy only themselves on 
     cow_buf *a = nullptr;
     REQUIRE(cow_buf_new(&a, "hello world", 11, nullptr) == COW_OK);
     long bytes_before = test::global().live_bytes;
-    long allocs_before = scope.counter.total();
+    long allocs_before = scope.allocator.successful_allocations();
     cow_buf *s = nullptr;
     REQUIRE(cow_buf_slice(&s, a, 6, 5) == COW_OK);
-    CHECK(scope.counter.total() == allocs_before + 1);  // the small handle, no byte storage
+    CHECK(scope.allocator.successful_allocations() == allocs_before + 1);  // the small handle, no byte storage
     CHECK(test::global().live_bytes - bytes_before < 128);
     CHECK(cow_buf_data(s) == cow_buf_data(a) + 6);
     CHECK(contents(s) == "world");
@@ -160,13 +160,13 @@ TEST_CASE("into hands over the storage without copying when unique, copies when 
     cow_buf *a = nullptr;
     REQUIRE(cow_buf_new(&a, "payload", 7, nullptr) == COW_OK);
     const uint8_t *data = cow_buf_data(a);
-    long before = scope.counter.total();
+    long before = scope.allocator.successful_allocations();
     cow_owned out{};
     REQUIRE(cow_buf_into(&a, &out) == COW_OK);
     CHECK(a == nullptr);
     CHECK(out.data == data);
     CHECK(out.len == 7);
-    CHECK(scope.counter.total() == before);
+    CHECK(scope.allocator.successful_allocations() == before);
     CHECK(std::memcmp(out.data, "payload", 7) == 0);
     cow_owned_free(&out);
     CHECK(out.data == nullptr);

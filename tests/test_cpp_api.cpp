@@ -20,10 +20,10 @@ namespace {
 // Makes the next allocation attempt (malloc or realloc) fail, and every
 // one after it when `all_after`.
 void fail_next(test::allocator_scope &scope, bool all_after = false) {
-    scope.counter.fail_at = scope.counter.calls + 1;
-    scope.counter.fail_all_after = all_after;
+    scope.allocator.fail_at = scope.allocator.calls + 1;
+    scope.allocator.fail_all_after = all_after;
 }
-void stop_failing(test::allocator_scope &scope) { scope.counter.fail_at = 0; }
+void stop_failing(test::allocator_scope &scope) { scope.allocator.fail_at = 0; }
 
 // The libcow status carried by a system_error thrown by f (0 if none).
 template <class F>
@@ -153,9 +153,9 @@ TEST_SUITE("cpp_api: string and buffer") {
         test::leak_check lc;
         test::allocator_scope scope;
         cow::string a("hello");
-        long before = scope.counter.total();
+        long before = scope.allocator.successful_allocations();
         cow::string b = a;
-        CHECK(scope.counter.total() == before);  // O(1): no allocation
+        CHECK(scope.allocator.successful_allocations() == before);  // O(1): no allocation
         CHECK(a.use_count() == 2);
         CHECK(b.same_as(a));
         CHECK(a.is_shared());
@@ -335,9 +335,9 @@ TEST_SUITE("cpp_api: vector") {
         test::leak_check lc;
         test::allocator_scope scope;
         cow::vector<std::int64_t> a{1, 2, 3};
-        long before = scope.counter.total();
+        long before = scope.allocator.successful_allocations();
         cow::vector<std::int64_t> b = a;
-        CHECK(scope.counter.total() == before);
+        CHECK(scope.allocator.successful_allocations() == before);
         CHECK(a.use_count() == 2);
         CHECK(b.same_as(a));
         b.push_back(4);
@@ -384,9 +384,9 @@ TEST_SUITE("cpp_api: vector") {
         cow::vector<point> v;
         v.reserve(8);
         const point *data = v.data();
-        long before = scope.counter.total();
+        long before = scope.allocator.successful_allocations();
         for (int i = 0; i < 5; ++i) v.push_back(point{i, -i, i * 0.5});
-        CHECK(scope.counter.total() == before);  // reserved room: no allocation
+        CHECK(scope.allocator.successful_allocations() == before);  // reserved room: no allocation
         CHECK(v.data() == data);
         CHECK(v.size() == 5);
         CHECK(v.front().x == 0);

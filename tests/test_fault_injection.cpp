@@ -119,9 +119,9 @@ long run_script(const script &sc, long fail_at, bool &failure_seen) {
         auto global_before = test::global();
         void *slots_before[slots];
         std::memcpy(slots_before, st.h, sizeof slots_before);
-        long calls_before = alloc.counter.calls;
+        long calls_before = alloc.allocator.calls;
         cow_status status = s.run(st);
-        bool hit = fail_at > calls_before && fail_at <= alloc.counter.calls;
+        bool hit = fail_at > calls_before && fail_at <= alloc.allocator.calls;
         if (!hit) {
             CHECK(status == COW_OK);
             continue;
@@ -148,7 +148,7 @@ long run_script(const script &sc, long fail_at, bool &failure_seen) {
     CHECK(g.live_values == 0);
     CHECK(g.live_bytes == 0);
     CHECK(g.live_allocations == 0);
-    return alloc.counter.calls;
+    return alloc.allocator.calls;
 }
 
 // Once to count, then once per allocation point.
@@ -373,9 +373,9 @@ TEST_CASE("sizes near PTRDIFF_MAX are refused with COW_EOVERFLOW before allocati
         REQUIRE(cow_vec_new(&v, cow_type_u64(), nullptr) == COW_OK);
         REQUIRE(cow_map_new(&m, cow_type_bytes(), cow_type_u64(), nullptr) == COW_OK);
         // From here any allocation fails, and the count shows it was tried.
-        long calls = alloc.counter.calls;
-        alloc.counter.fail_all_after = true;
-        alloc.counter.fail_at = calls + 1;
+        long calls = alloc.allocator.calls;
+        alloc.allocator.fail_all_after = true;
+        alloc.allocator.fail_at = calls + 1;
         cow_buf *nb = nullptr;
         cow_str *ns = nullptr;
         cow_vec *nv = nullptr;
@@ -396,7 +396,7 @@ TEST_CASE("sizes near PTRDIFF_MAX are refused with COW_EOVERFLOW before allocati
         // len + n overflows although n alone does not.
         CHECK(cow_buf_append(&b, "x", max - 2) == COW_EOVERFLOW);
         CHECK(cow_vec_with_capacity(&nv, cow_type_u64(), max / 8 + 1, nullptr) == COW_EOVERFLOW);
-        CHECK(alloc.counter.calls == calls);
+        CHECK(alloc.allocator.calls == calls);
         CHECK(nb == nullptr);
         CHECK(ns == nullptr);
         CHECK(nv == nullptr);

@@ -87,7 +87,7 @@ std::map<std::string, u64> str_entries(const cow_map *m) {
     return out;
 }
 
-long allocations(const test::allocator_scope &s) { return s.counter.total(); }
+long allocations(const test::allocator_scope &s) { return s.allocator.successful_allocations(); }
 
 cow_str *make_str(const std::string &t) {
     cow_str *s = nullptr;
@@ -95,7 +95,7 @@ cow_str *make_str(const std::string &t) {
     return s;
 }
 
-using test::tracker;
+using test::copy_tracker;
 using test::tracked_type;
 
 }  // namespace
@@ -197,9 +197,9 @@ TEST_CASE("cow_map_make_mut copies a shared map once, then nothing") {
     cow_release(b);
     // A failed copy leaves the slot as it was.
     cow_map *c2 = cow_map_clone(m);
-    scope.counter.fail_at = scope.counter.calls + 1;
+    scope.allocator.fail_at = scope.allocator.calls + 1;
     CHECK(cow_map_make_mut(&c2) == COW_ENOMEM);
-    scope.counter.fail_at = 0;
+    scope.allocator.fail_at = 0;
     CHECK(c2 == m);
     CHECK(cow_strong_count(m) == 2);
     cow_map_release(c2);
@@ -772,7 +772,7 @@ TEST_CASE("nested strings: a map of str handles edited through get_mut") {
 TEST_CASE("clear: in place when unique, an empty copy without element copies when shared") {
     test::leak_check lc;
     test::allocator_scope scope;
-    tracker t;
+    copy_tracker t;
     cow_type tt = tracked_type(t);
     cow_map *m = new_map(cow_type_u64(), &tt);
     for (u64 k = 0; k < 50; ++k) {
@@ -1025,12 +1025,12 @@ TEST_CASE("entries are aligned for their types; large values work") {
         CHECK(old[999] == 3);
         CHECK(static_cast<const unsigned char *>(cow_map_get(m, &k, sizeof k))[500] == 0xab);
         // The scratch block is the one allocation point of a unique replace.
-        scope.counter.fail_at = scope.counter.calls + 1;
+        scope.allocator.fail_at = scope.allocator.calls + 1;
         CHECK(cow_map_insert(&m, &k, sizeof k, val.data(), nullptr, nullptr) == COW_ENOMEM);
         u64 fresh = 77;
-        scope.counter.fail_at = scope.counter.calls + 1;
+        scope.allocator.fail_at = scope.allocator.calls + 1;
         CHECK(cow_map_insert(&m, &fresh, sizeof fresh, val.data(), nullptr, nullptr) == COW_ENOMEM);
-        scope.counter.fail_at = 0;
+        scope.allocator.fail_at = 0;
         CHECK(cow_map_len(m) == 20);
         CHECK(static_cast<const unsigned char *>(cow_map_get(m, &k, sizeof k))[0] == 0xab);
         REQUIRE(cow_map_remove(&m, &k, sizeof k, old.data()) == COW_OK);
@@ -1199,9 +1199,9 @@ struct fail_each {
             CAPTURE(n);
             setup();
             auto g = test::global();
-            scope.counter.fail_at = scope.counter.calls + n;
+            scope.allocator.fail_at = scope.allocator.calls + n;
             cow_status s = op();
-            scope.counter.fail_at = 0;
+            scope.allocator.fail_at = 0;
             if (s == COW_OK) {
                 done();
                 teardown();
@@ -1403,11 +1403,11 @@ TEST_CASE("a failing allocation at each point of a copying write changes nothing
         put(&e, std::string("two"), 2);
         auto g = test::global();
         for (long n = 1; n <= 4; ++n) {
-            scope.counter.fail_at = scope.counter.calls + n;
+            scope.allocator.fail_at = scope.allocator.calls + n;
             CHECK(cow_clone(e) == nullptr);
-            scope.counter.fail_at = scope.counter.calls + n;
+            scope.allocator.fail_at = scope.allocator.calls + n;
             CHECK(cow_map_clone(e) == nullptr);
-            scope.counter.fail_at = 0;
+            scope.allocator.fail_at = 0;
             CHECK(test::global().live_allocations == g.live_allocations);
         }
         cow_map *c = cow_map_clone(e);
@@ -1422,7 +1422,7 @@ TEST_CASE("a failing allocation at each point of a copying write changes nothing
 
 TEST_CASE("a failing user copy callback aborts the write and changes nothing") {
     test::leak_check lc;
-    tracker vt_track, kt_track;
+    copy_tracker vt_track, kt_track;
     cow_type vt = tracked_type(vt_track), kt = tracked_type(kt_track);
     cow_map *m = new_map(&kt, &vt);
     for (u64 k = 0; k < 10; ++k) REQUIRE(cow_map_insert(&m, &k, sizeof k, &k, nullptr, nullptr) == COW_OK);

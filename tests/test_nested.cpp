@@ -100,9 +100,9 @@ TEST_SUITE("nested: one copy per level") {
         {
             cow_map *probe = make_catalog();
             cow_map *other = cow_map_clone(probe);
-            long before = scope.counter.total();
+            long before = scope.allocator.successful_allocations();
             REQUIRE(cow_make_mut(&other) == COW_OK);
-            map_copy_cost = scope.counter.total() - before;
+            map_copy_cost = scope.allocator.successful_allocations() - before;
             cow_map_release(other);
             cow_map_release(probe);
         }
@@ -110,9 +110,9 @@ TEST_SUITE("nested: one copy per level") {
             cow_vec *probe = string_vector({"apple", "banana"});
             cow_vec *other = cow_vec_clone(probe);
             cow_str *s = make_str("cherry");
-            long before = scope.counter.total();
+            long before = scope.allocator.successful_allocations();
             REQUIRE(cow_vec_push(&other, &s) == COW_OK);
-            vec_copy_cost = scope.counter.total() - before;
+            vec_copy_cost = scope.allocator.successful_allocations() - before;
             cow_str_release(s);
             cow_vec_release(other);
             cow_vec_release(probe);
@@ -130,9 +130,9 @@ TEST_SUITE("nested: one copy per level") {
         CHECK(cow_strong_count(apple) == 1);
 
         std::uint64_t values_before = live_values();
-        long allocs_before = scope.counter.total();
+        long allocs_before = scope.allocator.successful_allocations();
         REQUIRE(cow_vec_push(vec_slot(&v2, "fruits"), &cherry) == COW_OK);
-        CHECK(scope.counter.total() - allocs_before == map_copy_cost + vec_copy_cost);
+        CHECK(scope.allocator.successful_allocations() - allocs_before == map_copy_cost + vec_copy_cost);
         CHECK(live_values() - values_before == 2);  // the map copy and the vector copy
 
         // The map was copied once, the edited vector once, the others never.
@@ -177,21 +177,21 @@ TEST_SUITE("nested: one copy per level") {
         std::uint64_t values_before = live_values();
 
         // The map copy itself fails: the slot still holds the shared map.
-        scope.counter.fail_at = scope.counter.calls + 1;
-        scope.counter.fail_all_after = true;
+        scope.allocator.fail_at = scope.allocator.calls + 1;
+        scope.allocator.fail_all_after = true;
         void *slot = nullptr;
         CHECK(cow_map_get_mut(&v2, "fruits", 6, &slot) == COW_ENOMEM);
         CHECK(slot == nullptr);
         CHECK(cow_ptr_eq(v1, v2));
         CHECK(live_values() == values_before);
-        scope.counter.fail_at = 0;
+        scope.allocator.fail_at = 0;
 
         // The map copy succeeds, the vector copy fails: version 2 is a
         // private map whose vectors are still all shared with version 1.
         cow_vec **fruits = vec_slot(&v2, "fruits");
-        scope.counter.fail_at = scope.counter.calls + 1;
+        scope.allocator.fail_at = scope.allocator.calls + 1;
         CHECK(cow_vec_push(fruits, &cherry) == COW_ENOMEM);
-        scope.counter.fail_at = 0;
+        scope.allocator.fail_at = 0;
         CHECK_FALSE(cow_ptr_eq(v1, v2));
         for (const char *k : keys) CHECK(cow_ptr_eq(vec_at(v1, k), vec_at(v2, k)));
         CHECK(words(vec_at(v2, "fruits")) == std::vector<std::string>{"apple", "banana"});
@@ -305,13 +305,13 @@ TEST_SUITE("nested: one copy per level") {
         cow_vec *fruits_before = vec_at(m, "fruits");
         cow_str *apple_before = str_at(fruits_before, 0);
         std::uint64_t values_before = live_values();
-        long allocs_before = scope.counter.total();
+        long allocs_before = scope.allocator.successful_allocations();
 
         cow_vec **fruits = vec_slot(&m, "fruits");
         REQUIRE(cow_str_append(str_slot(fruits, 0), " pie", 4) == COW_OK);
         REQUIRE(cow_vec_push(vec_slot(&m, "fruits"), &cherry) == COW_OK);
 
-        CHECK(scope.counter.total() == allocs_before);
+        CHECK(scope.allocator.successful_allocations() == allocs_before);
         CHECK(live_values() == values_before);
         CHECK(m == map_before);
         CHECK(vec_at(m, "fruits") == fruits_before);

@@ -18,9 +18,9 @@ TEST_CASE("string clone shares; a write copies; the original is unchanged") {
     test::leak_check lc;
     test::allocator_scope scope;
     cow_str *a = make("hello");
-    long before = scope.counter.total();
+    long before = scope.allocator.successful_allocations();
     cow_str *b = cow_str_clone(a);
-    CHECK(scope.counter.total() == before);
+    CHECK(scope.allocator.successful_allocations() == before);
     CHECK(cow_strong_count(a) == 2);
     REQUIRE(cow_str_append(&b, ", world", 7) == COW_OK);
     CHECK(contents(a) == "hello");
@@ -38,12 +38,12 @@ TEST_CASE("unique writes happen in place") {
     REQUIRE(cow_str_append(&a, " there", 6) == COW_OK);  // grows once
     const char *data = cow_str_data(a);
     cow_str *slot = a;
-    long before = scope.counter.total();
+    long before = scope.allocator.successful_allocations();
     REQUIRE(cow_str_make_mut(&a) == COW_OK);
     REQUIRE(cow_str_erase(&a, 0, 1) == COW_OK);
     REQUIRE(cow_str_insert(&a, 0, "H", 1) == COW_OK);
     REQUIRE(cow_str_truncate(&a, 5) == COW_OK);
-    CHECK(scope.counter.total() == before);
+    CHECK(scope.allocator.successful_allocations() == before);
     CHECK(a == slot);
     CHECK(cow_str_data(a) == data);
     CHECK(contents(a) == "Hello");
@@ -102,11 +102,11 @@ TEST_CASE("substrings are O(1) views; cstr copies only when it must") {
     test::leak_check lc;
     test::allocator_scope scope;
     cow_str *s = make("key=value");
-    long before = scope.counter.total();
+    long before = scope.allocator.successful_allocations();
     cow_str *tail = nullptr, *head = nullptr;
     REQUIRE(cow_str_substr(&tail, s, 4, 5) == COW_OK);
     REQUIRE(cow_str_substr(&head, s, 0, 3) == COW_OK);
-    CHECK(scope.counter.total() == before + 2);  // two small handles, no text copied
+    CHECK(scope.allocator.successful_allocations() == before + 2);  // two small handles, no text copied
     CHECK(cow_str_data(tail) == cow_str_data(s) + 4);
     CHECK(contents(head) == "key");
 
@@ -127,9 +127,9 @@ TEST_CASE("substrings are O(1) views; cstr copies only when it must") {
 
     // A whole string's cstr never copies: O(1), no allocation.
     cow_str *s_slot = s;
-    before = scope.counter.total();
+    before = scope.allocator.successful_allocations();
     REQUIRE(cow_str_cstr(&s, &c) == COW_OK);
-    CHECK(scope.counter.total() == before);
+    CHECK(scope.allocator.successful_allocations() == before);
     CHECK(s == s_slot);
     CHECK(c == cow_str_data(s));
     CHECK(std::strcmp(c, "key=value") == 0);
@@ -189,9 +189,9 @@ TEST_CASE("from_cstr, into and embedded NUL") {
     CHECK(cow_str_char_count(s) == 7);
     const char *data = cow_str_data(s);
     cow_owned out{};
-    long before = scope.counter.total();
+    long before = scope.allocator.successful_allocations();
     REQUIRE(cow_str_into(&s, &out) == COW_OK);
-    CHECK(scope.counter.total() == before);  // unique: no copy, no allocation
+    CHECK(scope.allocator.successful_allocations() == before);  // unique: no copy, no allocation
     CHECK(s == nullptr);
     CHECK(out.data == data);
     CHECK(out.len == 7);

@@ -45,10 +45,10 @@ int32_t at(const cow_vec *v, size_t i) {
     return x;
 }
 
-long allocations(const test::allocator_scope &s) { return s.counter.total(); }
+long allocations(const test::allocator_scope &s) { return s.allocator.successful_allocations(); }
 
 using test::tracked_type;
-using test::tracker;
+using test::copy_tracker;
 
 uint64_t strong(const void *h) { return cow_strong_count(h); }
 
@@ -146,7 +146,7 @@ TEST_CASE("vec: push to a shared vector copies once, the original is unchanged")
     REQUIRE(cow_vec_push(&w, &x) == COW_OK);
     // One header and one element block of the final size: no copy-then-grow.
     CHECK(allocations(scope) - before == 2);
-    CHECK(scope.counter.reallocs == 0);
+    CHECK(scope.allocator.reallocs == 0);
     CHECK_FALSE(cow_ptr_eq(v, w));
     CHECK(items(v) == std::vector<int32_t>{1, 2, 3});
     CHECK(items(w) == std::vector<int32_t>{1, 2, 3, 4});
@@ -724,7 +724,7 @@ TEST_CASE("vec: invalid arguments") {
                                     nullptr) == COW_EOVERFLOW);
         CHECK(cow_vec_from_array(&made, cow_type_u64(), &x, SIZE_MAX / 2, nullptr) ==
               COW_EOVERFLOW);
-        CHECK(scope.counter.calls == 0);
+        CHECK(scope.allocator.calls == 0);
     }
     cow_vec *v = make_i32({1, 2, 3});
     cow_str *s = nullptr;
@@ -870,12 +870,12 @@ long fail_each_allocation(bool shared, std::vector<int32_t> init, size_t capacit
         f.v = make_i32(init, opts);
         if (capacity) REQUIRE(cow_vec_reserve(&f.v, capacity - init.size()) == COW_OK);
         if (shared) f.other = cow_vec_clone(f.v);
-        long base = scope.counter.calls;
-        scope.counter.fail_at = base + k;
+        long base = scope.allocator.calls;
+        scope.allocator.fail_at = base + k;
         cow_vec *slot = f.v;
         cow_status s = op(&slot);
-        long made = scope.counter.calls - base;
-        scope.counter.fail_at = 0;
+        long made = scope.allocator.calls - base;
+        scope.allocator.fail_at = 0;
         if (s == COW_OK) {
             if (slot) cow_vec_release(slot);
             if (shared) cow_vec_release(f.other);
@@ -979,10 +979,10 @@ TEST_CASE("vec: a large element set on a unique vector survives a failing scratc
         test::allocator_scope scope;
         cow_vec *v = nullptr;
         REQUIRE(cow_vec_from_array(&v, &big, a.data(), 1, nullptr) == COW_OK);
-        scope.counter.fail_at = scope.counter.calls + 1;
+        scope.allocator.fail_at = scope.allocator.calls + 1;
         CHECK(cow_vec_set(&v, 0, b.data(), nullptr) == COW_ENOMEM);
         CHECK(static_cast<const unsigned char *>(cow_vec_get(v, 0))[1023] == 'a');
-        scope.counter.fail_at = 0;
+        scope.allocator.fail_at = 0;
         REQUIRE(cow_vec_set(&v, 0, b.data(), nullptr) == COW_OK);
         CHECK(static_cast<const unsigned char *>(cow_vec_get(v, 0))[1023] == 'b');
         // Replacing an element by itself.
@@ -996,7 +996,7 @@ TEST_CASE("vec: a large element set on a unique vector survives a failing scratc
 
 TEST_CASE("vec: a failing element copy changes nothing and leaks nothing") {
     test::leak_check leaks;
-    tracker tr;
+    copy_tracker tr;
     cow_type ty = tracked_type(tr);
     std::vector<int64_t> init = {10, 20, 30, 40};
     int64_t x = 99, out = -1;
