@@ -1,4 +1,5 @@
 // Generic handle operations, statistics, options and memory.
+#include <cstddef>
 #include <cstring>
 
 #include "../src/alloc.hpp"
@@ -70,7 +71,17 @@ COW_API void cow_options_init(cow_options *options) noexcept {
     if (options) *options = cow_options COW_OPTIONS_INIT;
 }
 
+// The 0.1 layout ends where representation begins. A 0.1 caller's struct is
+// that small, so this init must write no further (cow.h: STABILITY).
 COW_API void cow_stats_info_init(cow_stats_info *info) noexcept {
+    if (!info) return;
+    constexpr std::uint32_t v1_size = offsetof(cow_stats_info, representation);
+    cow_stats_info full COW_STATS_INFO_INIT;
+    full.size = v1_size;
+    std::memcpy(info, &full, v1_size);
+}
+
+COW_API void cow_stats_info_init_v2(cow_stats_info *info) noexcept {
     if (info) *info = cow_stats_info COW_STATS_INFO_INIT;
 }
 

@@ -268,7 +268,13 @@ COW_API bool cow_ptr_eq(const void *a, const void *b) COW_NOEXCEPT;
  *   memory_saved  (clones - copies) * current size of this value in bytes,
  *                 0 when negative
  *   live_handles  handles alive in the lineage (sum of strong counts)
- *   live_values   representations alive in the lineage */
+ *   live_values   representations alive in the lineage
+ * The fields from representation on are part of the 0.2 layout. */
+
+/* How a value is stored (cow_stats_info.representation). */
+#define COW_REPRESENTATION_FLAT 0 /* one contiguous block: every value today */
+#define COW_REPRESENTATION_TREE 1 /* a persistent tree (STRUCTURAL, ADAPTIVE; not yet) */
+
 typedef struct cow_stats_info {
     uint32_t size;     /* set by the caller: sizeof(cow_stats_info) */
     uint32_t enabled;  /* 1 when the lineage keeps statistics, else 0 */
@@ -280,14 +286,33 @@ typedef struct cow_stats_info {
     uint64_t live_values;
     double copy_rate;
     uint64_t value_bytes; /* current size of this value in bytes */
+    /* COW_REPRESENTATION_* of this value (not of the lineage). */
+    uint32_t representation;
+    uint32_t reserved; /* always 0 */
+    /* Tree nodes copied by writes under a private root (a write that found
+     * the root shared counts in copies instead); 0 for flat values. Their
+     * bytes are counted in bytes_copied too. */
+    uint64_t nodes_copied;
+    /* Switches between representations in the lineage (ADAPTIVE values);
+     * 0 for every other strategy. */
+    uint64_t switches;
 } cow_stats_info;
 
-#define COW_STATS_INFO_INIT {sizeof(cow_stats_info), 0, 0, 0, 0, 0, 0, 0, 0.0, 0}
+/* The whole layout of this version. */
+#define COW_STATS_INFO_INIT \
+    {sizeof(cow_stats_info), 0, 0, 0, 0, 0, 0, 0, 0.0, 0, COW_REPRESENTATION_FLAT, 0, 0, 0}
+/* Writes the 0.1 layout: the fields up to value_bytes, size set to
+ * offsetof(cow_stats_info, representation). cow_stats then fills only those
+ * fields. Use cow_stats_info_init_v2 for the whole struct. */
 COW_API void cow_stats_info_init(cow_stats_info *info) COW_NOEXCEPT;
+/* Since 0.2. Writes the whole 0.2 layout (size = sizeof(cow_stats_info)),
+ * like COW_STATS_INFO_INIT. Does nothing when info is NULL. */
+COW_API void cow_stats_info_init_v2(cow_stats_info *info) COW_NOEXCEPT;
 
 /* Fills *out (up to out->size bytes) with the statistics of the handle's
  * lineage. A value created with COW_OPT_NO_STATS gives enabled = 0 and zero
- * counters (value_bytes is still set). COW_EINVAL: out NULL or out->size < 8. */
+ * counters (value_bytes and representation are still set). COW_EINVAL: out
+ * NULL or out->size < 8. */
 COW_API cow_status cow_stats(const void *handle, cow_stats_info *out) COW_NOEXCEPT;
 
 #define COW_REPORT_TEXT 0
@@ -296,7 +321,8 @@ COW_API cow_status cow_stats(const void *handle, cow_stats_info *out) COW_NOEXCE
  * in *out. TEXT has the lines
  *   Clones: N / Copies: N / Copy rate: P% (one decimal) /
  *   Bytes copied: N / Memory saved: N bytes (X.XX MB) / Live handles: N
- * JSON is one object with the fields of cow_stats_info. */
+ * JSON is one object with every field of cow_stats_info but size and
+ * reserved; representation is a string ("flat" or "tree"). */
 COW_API cow_status cow_stats_report(const void *handle, uint32_t format, cow_str **out) COW_NOEXCEPT;
 
 /* Process-wide counters, changed only when memory is allocated or freed. */

@@ -114,6 +114,8 @@ cow_status rep_make_unique(rep **slot) noexcept {
 void rep_stats(const rep *r, cow_stats_info &out) noexcept {
     std::uint64_t bytes = r->ops->value_bytes(r);
     out.value_bytes = bytes;
+    // Every value is flat: nodes_copied and switches stay 0.
+    out.representation = COW_REPRESENTATION_FLAT;
     lineage *l = r->lin;
     if (!l) return;
     out.enabled = 1;

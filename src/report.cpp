@@ -4,21 +4,30 @@
 #include <fmt/format.h>
 
 namespace cow::detail {
+namespace {
+
+const char *representation_name(std::uint32_t representation) noexcept {
+    return representation == COW_REPRESENTATION_TREE ? "tree" : "flat";
+}
+
+}  // namespace
 
 std::size_t format_report(const cow_stats_info &s, std::uint32_t format, char *buf,
                           std::size_t cap) noexcept {
     if (cap == 0) return 0;
     double mb = double(s.memory_saved) / (1024.0 * 1024.0);
     fmt::format_to_n_result<char *> r{buf, 0};
-    // format_to_n into a caller buffer never allocates; the arguments are plain numbers.
+    // format_to_n into a caller buffer never allocates; the arguments are numbers and literals.
     if (format == COW_REPORT_JSON) {
         r = fmt::format_to_n(
             buf, cap - 1,
             "{{\"enabled\":{},\"clones\":{},\"copies\":{},\"copy_rate\":{:.4f},"
             "\"bytes_copied\":{},\"memory_saved\":{},\"live_handles\":{},\"live_values\":{},"
-            "\"value_bytes\":{}}}",
+            "\"value_bytes\":{},\"representation\":\"{}\",\"nodes_copied\":{},"
+            "\"switches\":{}}}",
             s.enabled ? "true" : "false", s.clones, s.copies, s.copy_rate, s.bytes_copied,
-            s.memory_saved, s.live_handles, s.live_values, s.value_bytes);
+            s.memory_saved, s.live_handles, s.live_values, s.value_bytes,
+            representation_name(s.representation), s.nodes_copied, s.switches);
     } else {
         r = fmt::format_to_n(buf, cap - 1,
                              "Clones: {}\nCopies: {}\nCopy rate: {:.1f}%\nBytes copied: {}\n"
