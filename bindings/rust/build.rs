@@ -1,5 +1,6 @@
 //! Finds the installed libcow with the `pkg-config` command (no crates
-//! registry: std only) and records the C layout of cow.h's structs, so that
+//! registry: std only), links libcow.so or, with LIBCOW_STATIC=1, libcow.a,
+//! and records the C layout of cow.h's structs, so that
 //! tests/layout.rs can check the hand-written declarations in src/ffi.rs.
 use std::env;
 use std::fs;
@@ -25,16 +26,34 @@ fn pkg_config(args: &[&str]) -> String {
 fn main() {
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_LIBDIR");
+    println!("cargo:rerun-if-env-changed=LIBCOW_STATIC");
     println!("cargo:rerun-if-env-changed=CC");
     println!("cargo:rerun-if-changed=build.rs");
 
-    for flag in pkg_config(&["--libs"]).split_whitespace() {
+    // LIBCOW_STATIC=1 links libcow.a and what it needs (the C++ runtime:
+    // cow.pc's Libs.private); otherwise libcow.so, found again at run time
+    // through an rpath to its directory.
+    let link_static = match env::var("LIBCOW_STATIC").as_deref() {
+        Ok("1") => true,
+        Ok("0") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("LIBCOW_STATIC must be 1 or 0, not {other:?}"),
+    };
+    let libs = if link_static { pkg_config(&["--static", "--libs"]) } else { pkg_config(&["--libs"]) };
+    for flag in libs.split_whitespace() {
         if let Some(dir) = flag.strip_prefix("-L") {
             println!("cargo:rustc-link-search=native={dir}");
-            // Find the library at run time without LD_LIBRARY_PATH.
-            println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+            if !link_static {
+                // Find the library at run time without LD_LIBRARY_PATH: this
+                // crate's tests get the rpath here; link arguments do not
+                // reach dependents, so they read DEP_COW_RPATH (README.md).
+                println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+                println!("cargo:rpath={dir}");
+            }
         } else if let Some(lib) = flag.strip_prefix("-l") {
-            println!("cargo:rustc-link-lib=dylib={lib}");
+            let kind = if link_static && lib == "cow" { "static" } else { "dylib" };
+            println!("cargo:rustc-link-lib={kind}={lib}");
+        } else if link_static && flag == "-pthread" {
+            println!("cargo:rustc-link-lib=dylib=pthread");
         }
     }
     let cflags = pkg_config(&["--cflags"]);
@@ -63,7 +82,8 @@ fn write_c_layout(cflags: &str) {
             "cow_stats_info",
             &[
                 "size", "enabled", "clones", "copies", "bytes_copied", "memory_saved", "live_handles",
-                "live_values", "copy_rate", "value_bytes",
+                "live_values", "copy_rate", "value_bytes", "representation", "reserved", "nodes_copied",
+                "switches",
             ],
         ),
         ("cow_global_stats_info", &["size", "reserved", "live_values", "live_bytes", "live_allocations"]),

@@ -11,7 +11,7 @@ pub type cow_kind_t = u32;
 pub type cow_strategy_t = u32;
 
 pub const COW_VERSION_MAJOR: u32 = 0;
-pub const COW_VERSION_MINOR: u32 = 1;
+pub const COW_VERSION_MINOR: u32 = 2;
 pub const COW_VERSION_PATCH: u32 = 0;
 pub const COW_VERSION_NUMBER: u32 =
     COW_VERSION_MAJOR * 10000 + COW_VERSION_MINOR * 100 + COW_VERSION_PATCH;
@@ -46,6 +46,9 @@ pub const COW_STRATEGY_STRUCTURAL: cow_strategy_t = 3;
 pub const COW_STRATEGY_ADAPTIVE: cow_strategy_t = 4;
 
 pub const COW_OPT_NO_STATS: u32 = 1;
+
+pub const COW_REPRESENTATION_FLAT: u32 = 0;
+pub const COW_REPRESENTATION_TREE: u32 = 1;
 
 pub const COW_REPORT_TEXT: u32 = 0;
 pub const COW_REPORT_JSON: u32 = 1;
@@ -117,6 +120,11 @@ pub struct cow_stats_info {
     pub live_values: u64,
     pub copy_rate: f64,
     pub value_bytes: u64,
+    // The 0.2 layout (cow_stats_info_init_v2) from here on.
+    pub representation: u32,
+    pub reserved: u32,
+    pub nodes_copied: u64,
+    pub switches: u64,
 }
 
 #[repr(C)]
@@ -190,6 +198,8 @@ extern "C" {
 
     // Statistics
     pub fn cow_stats_info_init(info: *mut cow_stats_info);
+    /// Since 0.2: the whole struct (`cow_stats_info_init` writes the 0.1 layout).
+    pub fn cow_stats_info_init_v2(info: *mut cow_stats_info);
     pub fn cow_stats(handle: *const c_void, out: *mut cow_stats_info) -> cow_status;
     pub fn cow_stats_report(handle: *const c_void, format: u32, out: *mut *mut cow_str) -> cow_status;
     pub fn cow_global_stats(out: *mut cow_global_stats_info) -> cow_status;

@@ -33,7 +33,7 @@ pub trait CowHandle {
     fn stats(&self) -> Stats {
         let mut info = ffi::cow_stats_info::default();
         unsafe {
-            ffi::cow_stats_info_init(&mut info);
+            ffi::cow_stats_info_init_v2(&mut info);
             // Only fails for an invalid handle or a too-small struct: neither can happen here.
             check(ffi::cow_stats(self.as_handle_ptr(), &mut info)).expect("cow_stats failed");
         }
@@ -71,6 +71,35 @@ pub struct Stats {
     pub copy_rate: f64,
     /// Current size of this value in bytes.
     pub value_bytes: u64,
+    /// How this value (not its lineage) is stored.
+    pub representation: Representation,
+    /// Tree nodes copied by writes under a private root (0 for flat values);
+    /// their bytes are counted in `bytes_copied` too.
+    pub nodes_copied: u64,
+    /// Switches between representations in the lineage (adaptive values;
+    /// 0 for every other strategy).
+    pub switches: u64,
+}
+
+/// How a value is stored (`cow_stats_info.representation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Representation {
+    /// One contiguous block (`COW_REPRESENTATION_FLAT`).
+    Flat,
+    /// A persistent tree (`COW_REPRESENTATION_TREE`).
+    Tree,
+    /// A representation this version of the crate does not know.
+    Other(u32),
+}
+
+impl From<u32> for Representation {
+    fn from(r: u32) -> Self {
+        match r {
+            ffi::COW_REPRESENTATION_FLAT => Representation::Flat,
+            ffi::COW_REPRESENTATION_TREE => Representation::Tree,
+            other => Representation::Other(other),
+        }
+    }
 }
 
 impl From<ffi::cow_stats_info> for Stats {
@@ -85,6 +114,9 @@ impl From<ffi::cow_stats_info> for Stats {
             live_values: i.live_values,
             copy_rate: i.copy_rate,
             value_bytes: i.value_bytes,
+            representation: Representation::from(i.representation),
+            nodes_copied: i.nodes_copied,
+            switches: i.switches,
         }
     }
 }

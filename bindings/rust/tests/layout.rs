@@ -28,7 +28,8 @@ fn ffi_structs_match_the_c_header() {
         cow_owned { data, len, alloc_size, offset }
         cow_options { size, strategy, threshold_bytes, flags, reserved }
         cow_stats_info { size, enabled, clones, copies, bytes_copied, memory_saved, live_handles,
-                         live_values, copy_rate, value_bytes }
+                         live_values, copy_rate, value_bytes, representation, reserved, nodes_copied,
+                         switches }
         cow_global_stats_info { size, reserved, live_values, live_bytes, live_allocations }
         cow_type { size, flags, elem_size, elem_align, ctx, copy, drop, equal, hash, name }
         cow_vec_cursor { size, reserved, vec, next, path }
@@ -43,5 +44,5 @@ fn ffi_structs_match_the_c_header() {
 #[test]
 fn version_matches_the_header() {
     assert_eq!(libcow::version(), COW_VERSION_NUMBER);
-    assert_eq!(libcow::version_string(), "0.1.0");
+    assert_eq!(libcow::version_string(), "0.2.0");
 }

@@ -1,5 +1,5 @@
 //! Checkpoint "stats": lineage counters, copy rate and the text report.
-use libcow::{CowBuf, CowHandle, CowStr, Options, Strategy};
+use libcow::{CowBuf, CowHandle, CowStr, Options, Representation, Strategy};
 
 #[test]
 fn clones_copies_and_copy_rate() {
@@ -62,4 +62,55 @@ fn copy_rate_is_zero_without_clones() {
     let s = a.stats();
     assert_eq!((s.clones, s.copies, s.copy_rate, s.live_handles), (0, 0, 0.0, 1));
     assert!(a.stats_report().unwrap().starts_with("Clones: 0\nCopies: 0\nCopy rate: 0.0%\n"));
+}
+
+#[test]
+fn flat_values_report_their_representation() {
+    let a = CowStr::new("flat").unwrap();
+    let mut b = a.clone();
+    b.push_str("!").unwrap();
+    let s = b.stats();
+    assert_eq!(s.representation, Representation::Flat);
+    assert_eq!(s.nodes_copied, 0); // a flat copy counts in copies only
+    assert_eq!(s.switches, 0);
+    assert_eq!(s.copies, 1);
+}
+
+#[test]
+fn the_two_init_functions_write_the_0_1_and_the_0_2_layout() {
+    use libcow::ffi;
+    use std::mem::size_of;
+    // Where the 0.2 fields start, as the C compiler sees cow.h.
+    let v2_start = libcow::c_layout::C_LAYOUT
+        .iter()
+        .find(|(ty, field, _, _)| *ty == "cow_stats_info" && *field == "representation")
+        .map(|l| l.2)
+        .unwrap();
+    let a = CowStr::new("abc").unwrap();
+    let _b = a.clone();
+    // Sentinels in the 0.2 fields show which of them the library wrote.
+    let sentinel = |info: &mut ffi::cow_stats_info| {
+        info.representation = 77;
+        info.reserved = 77;
+        info.nodes_copied = 77;
+        info.switches = 77;
+    };
+    let mut v1 = ffi::cow_stats_info::default();
+    unsafe { ffi::cow_stats_info_init(&mut v1) };
+    assert_eq!(v1.size as usize, v2_start);
+    sentinel(&mut v1);
+    assert_eq!(unsafe { ffi::cow_stats(a.as_handle_ptr(), &mut v1) }, ffi::COW_OK);
+    assert_eq!(v1.clones, 1);
+    assert_eq!((v1.representation, v1.reserved, v1.nodes_copied, v1.switches), (77, 77, 77, 77));
+
+    let mut v2 = ffi::cow_stats_info::default();
+    unsafe { ffi::cow_stats_info_init_v2(&mut v2) };
+    assert_eq!(v2.size as usize, size_of::<ffi::cow_stats_info>());
+    sentinel(&mut v2);
+    assert_eq!(unsafe { ffi::cow_stats(a.as_handle_ptr(), &mut v2) }, ffi::COW_OK);
+    assert_eq!(v2.clones, 1);
+    assert_eq!(
+        (v2.representation, v2.reserved, v2.nodes_copied, v2.switches),
+        (ffi::COW_REPRESENTATION_FLAT, 0, 0, 0)
+    );
 }
