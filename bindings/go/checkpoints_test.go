@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"libcow"
+	"libcow.dev/libcow"
 )
 
 func must[T any](t *testing.T) func(T, error) T {
@@ -412,6 +412,10 @@ func TestStatsCountersAndReport(t *testing.T) {
 	eq(t, s.LiveValues, uint64(2), "live values")
 	eq(t, s.MemorySaved, uint64(4096), "(3 clones - 1 copy) * 2048 bytes")
 	eq(t, s.CopyRate, 1.0/3.0, "copy rate")
+	// A flat value: the copy counts in Copies, never in NodesCopied.
+	eq(t, s.Representation, libcow.RepresentationFlat, "representation")
+	eq(t, s.Representation.String(), "flat", "representation name")
+	eq(t, [2]uint64{s.NodesCopied, s.Switches}, [2]uint64{0, 0}, "nodes copied, switches")
 	report := must[string](t)(a.Report())
 	lines := strings.Split(report, "\n")
 	want := []string{"Clones: 3", "Copies: 1", "Copy rate: 33.3%", "Bytes copied: 2048",
@@ -507,8 +511,8 @@ func TestNothingLeaks(t *testing.T) {
 		must[string](t)(s.Report())
 	}()
 	eq(t, libcow.ReadGlobalStats(), before, "every value and block freed")
-	eq(t, libcow.Version(), uint32(100), "version 0.1.0")
-	eq(t, libcow.VersionString(), "0.1.0", "version string")
+	eq(t, libcow.Version(), uint32(200), "version 0.2.0")
+	eq(t, libcow.VersionString(), "0.2.0", "version string")
 }
 
 // A callback lent a value's memory (View, Range, Edit, Update) must not

@@ -1,5 +1,7 @@
 // Package libcow binds libcow, copy-on-write values behind a stable C ABI,
-// through cgo and the installed library (pkg-config: cow).
+// through cgo and the installed library: libcow.so found by pkg-config, or
+// libcow.a with the build tag cow_static (see link_shared.go and
+// link_static.go).
 //
 // Every value (Buf, Str, Vec, Map, Box) owns one libcow handle. Clone is
 // O(1) and shares the data; the first write to a shared value makes a
@@ -16,13 +18,13 @@
 package libcow
 
 /*
-#cgo pkg-config: cow
 #include <cow.h>
 #include <stdlib.h>
 */
 import "C"
 
 import (
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -61,7 +63,7 @@ func check(st C.cow_status) error {
 // Version is the loaded library's version as major*10000 + minor*100 + patch.
 func Version() uint32 { return uint32(C.cow_version()) }
 
-// VersionString is the loaded library's version, e.g. "0.1.0".
+// VersionString is the loaded library's version, e.g. "0.2.0".
 func VersionString() string { return C.GoString(C.cow_version_string()) }
 
 // Strategy says when a shared value is copied.
@@ -104,7 +106,35 @@ type Stats struct {
 	LiveHandles uint64
 	LiveValues  uint64
 	CopyRate    float64
-	ValueBytes  uint64
+	ValueBytes  uint64 // current size of this value in bytes
+	// How this value (not its lineage) is stored.
+	Representation Representation
+	// Tree nodes copied by writes under a private root (0 for flat values);
+	// their bytes are counted in BytesCopied too.
+	NodesCopied uint64
+	// Switches between representations in the lineage (adaptive values; 0
+	// for every other strategy).
+	Switches uint64
+}
+
+// Representation is how a value is stored (cow_stats_info.representation).
+type Representation uint32
+
+const (
+	// RepresentationFlat is one contiguous block.
+	RepresentationFlat Representation = C.COW_REPRESENTATION_FLAT
+	// RepresentationTree is a persistent tree.
+	RepresentationTree Representation = C.COW_REPRESENTATION_TREE
+)
+
+func (r Representation) String() string {
+	switch r {
+	case RepresentationFlat:
+		return "flat"
+	case RepresentationTree:
+		return "tree"
+	}
+	return fmt.Sprintf("Representation(%d)", uint32(r))
 }
 
 // GlobalStats are libcow's process-wide counters.
@@ -200,12 +230,23 @@ func (h *handle) MakeUnique() error {
 // Stats reads the statistics of this value's lineage.
 func (h *handle) Stats() Stats {
 	var i C.cow_stats_info
-	C.cow_stats_info_init(&i)
+	C.cow_stats_info_init_v2(&i)
 	C.cow_stats(h.p, &i)
 	runtime.KeepAlive(h)
-	return Stats{i.enabled != 0, uint64(i.clones), uint64(i.copies), uint64(i.bytes_copied),
-		uint64(i.memory_saved), uint64(i.live_handles), uint64(i.live_values), float64(i.copy_rate),
-		uint64(i.value_bytes)}
+	return Stats{
+		Enabled:        i.enabled != 0,
+		Clones:         uint64(i.clones),
+		Copies:         uint64(i.copies),
+		BytesCopied:    uint64(i.bytes_copied),
+		MemorySaved:    uint64(i.memory_saved),
+		LiveHandles:    uint64(i.live_handles),
+		LiveValues:     uint64(i.live_values),
+		CopyRate:       float64(i.copy_rate),
+		ValueBytes:     uint64(i.value_bytes),
+		Representation: Representation(i.representation),
+		NodesCopied:    uint64(i.nodes_copied),
+		Switches:       uint64(i.switches),
+	}
 }
 
 // Report is the text report of the lineage statistics ("Clones: N", ...).

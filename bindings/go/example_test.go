@@ -3,7 +3,7 @@ package libcow_test
 import (
 	"fmt"
 
-	"libcow"
+	"libcow.dev/libcow"
 )
 
 // The README's example.
