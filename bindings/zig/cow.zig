@@ -64,8 +64,22 @@ pub const Options = struct {
     }
 };
 
-/// Lineage statistics (cow_stats_info).
+/// Lineage statistics (cow_stats_info, the whole 0.2 layout): clones,
+/// copies, bytes_copied, memory_saved, live_handles, live_values, copy_rate,
+/// value_bytes, representation (a `Representation` value), nodes_copied and
+/// switches.
 pub const Stats = c.cow_stats_info;
+
+/// How a value is stored (Stats.representation): `Representation.of(s)`.
+pub const Representation = enum(u32) {
+    flat = c.COW_REPRESENTATION_FLAT,
+    tree = c.COW_REPRESENTATION_TREE,
+    _,
+
+    pub fn of(s: Stats) Representation {
+        return @enumFromInt(s.representation);
+    }
+};
 
 pub const GlobalStats = c.cow_global_stats_info;
 
@@ -111,7 +125,7 @@ fn HandleMethods(comptime Self: type) type {
 
         pub fn stats(self: Self) Stats {
             var s: Stats = undefined;
-            c.cow_stats_info_init(&s);
+            c.cow_stats_info_init_v2(&s);
             check(c.cow_stats(ptr(self), &s)) catch unreachable;
             return s;
         }

@@ -50,6 +50,42 @@ test "string: a write to a shared value copies, the other is unchanged" {
     try expectEqual(@as(u64, 1), s.clones);
     try expectEqual(@as(u64, 1), s.copies);
     try expectEqual(@as(u64, 5), s.bytes_copied);
+    // A flat value: the copy counts in copies, never in nodes_copied.
+    try expectEqual(cow.Representation.flat, cow.Representation.of(s));
+    try expectEqual(@as(u64, 0), s.nodes_copied);
+    try expectEqual(@as(u64, 0), s.switches);
+}
+
+test "stats: cow_stats_info_init writes the 0.1 layout, init_v2 the 0.2 one" {
+    const c = cow.c;
+    var a = try cow.Str.init("abc");
+    defer a.deinit();
+    var b = try a.clone();
+    defer b.deinit();
+    // Sentinels in the 0.2 fields show which of them cow_stats wrote.
+    var v1: c.cow_stats_info = undefined;
+    c.cow_stats_info_init(&v1);
+    try expectEqual(@as(u32, @offsetOf(c.cow_stats_info, "representation")), v1.size);
+    v1.representation = 77;
+    v1.nodes_copied = 77;
+    v1.switches = 77;
+    try expectEqual(@as(c.cow_status, c.COW_OK), c.cow_stats(@ptrCast(a.raw), &v1));
+    try expectEqual(@as(u64, 1), v1.clones);
+    try expectEqual(@as(u32, 77), v1.representation);
+    try expectEqual(@as(u64, 77), v1.nodes_copied);
+    try expectEqual(@as(u64, 77), v1.switches);
+
+    var v2: c.cow_stats_info = undefined;
+    c.cow_stats_info_init_v2(&v2);
+    try expectEqual(@as(u32, @sizeOf(c.cow_stats_info)), v2.size);
+    v2.representation = 77;
+    v2.nodes_copied = 77;
+    v2.switches = 77;
+    try expectEqual(@as(c.cow_status, c.COW_OK), c.cow_stats(@ptrCast(a.raw), &v2));
+    try expectEqual(@as(u64, 1), v2.clones);
+    try expectEqual(@as(u32, c.COW_REPRESENTATION_FLAT), v2.representation);
+    try expectEqual(@as(u64, 0), v2.nodes_copied);
+    try expectEqual(@as(u64, 0), v2.switches);
 }
 
 test "string: a unique write happens in place" {
@@ -374,7 +410,7 @@ test "nothing leaks" {
     try expectEqual(before.live_values, after.live_values);
     try expectEqual(before.live_allocations, after.live_allocations);
     try expectEqual(before.live_bytes, after.live_bytes);
-    try expectEqual(@as(u32, 100), cow.version());
+    try expectEqual(@as(u32, 200), cow.version());
 }
 
 test "generic: zero-sized values box too" {
