@@ -383,48 +383,35 @@ script box_script(cow_options o) {
     };
 }
 
-const std::uint32_t strategies[] = {COW_STRATEGY_LAZY, COW_STRATEGY_EAGER, COW_STRATEGY_THRESHOLD};
+// Each script with every strategy, statistics on and off.
+void for_every_strategy(script (*make)(cow_options)) {
+    for (std::uint32_t s : {COW_STRATEGY_LAZY, COW_STRATEGY_EAGER, COW_STRATEGY_THRESHOLD})
+        for (bool stats : {true, false}) {
+            INFO("strategy " << s << ", stats " << stats);
+            every_allocation_fails_once(make(strategy(s, stats)), s == COW_STRATEGY_LAZY && stats);
+        }
+}
 
 }  // namespace
 
 TEST_CASE("every allocation of a string and buffer script fails once, cleanly") {
-    for (std::uint32_t s : strategies)
-        for (bool stats : {true, false}) {
-            INFO("strategy " << s << ", stats " << stats);
-            every_allocation_fails_once(bytes_script(strategy(s, stats)), s == COW_STRATEGY_LAZY && stats);
-        }
+    for_every_strategy(bytes_script);
 }
 
 TEST_CASE("every allocation of a buffer script fails once, cleanly") {
-    for (std::uint32_t s : strategies)
-        for (bool stats : {true, false}) {
-            INFO("strategy " << s << ", stats " << stats);
-            every_allocation_fails_once(buffer_script(strategy(s, stats)), s == COW_STRATEGY_LAZY && stats);
-        }
+    for_every_strategy(buffer_script);
 }
 
 TEST_CASE("every allocation of a vector script fails once, cleanly") {
-    for (std::uint32_t s : strategies)
-        for (bool stats : {true, false}) {
-            INFO("strategy " << s << ", stats " << stats);
-            every_allocation_fails_once(vec_script(strategy(s, stats)), s == COW_STRATEGY_LAZY && stats);
-        }
+    for_every_strategy(vec_script);
 }
 
 TEST_CASE("every allocation of a map script fails once, cleanly") {
-    for (std::uint32_t s : strategies)
-        for (bool stats : {true, false}) {
-            INFO("strategy " << s << ", stats " << stats);
-            every_allocation_fails_once(map_script(strategy(s, stats)), s == COW_STRATEGY_LAZY && stats);
-        }
+    for_every_strategy(map_script);
 }
 
 TEST_CASE("every allocation of a box script fails once, cleanly") {
-    for (std::uint32_t s : strategies)
-        for (bool stats : {true, false}) {
-            INFO("strategy " << s << ", stats " << stats);
-            every_allocation_fails_once(box_script(strategy(s, stats)), s == COW_STRATEGY_LAZY && stats);
-        }
+    for_every_strategy(box_script);
 }
 
 TEST_CASE("sizes near PTRDIFF_MAX are refused with COW_EOVERFLOW before allocating") {
