@@ -44,7 +44,7 @@ inline cow_status edit_slot(Handle **slot, cow_kind_t kind, Edit edit) noexcept 
 template <class Handle>
 inline Handle *clone_of_kind(const Handle *h, cow_kind_t kind) noexcept {
     rep *r = detail::rep_of(h, kind);
-    return r ? reinterpret_cast<Handle *>(detail::rep_clone(r)) : nullptr;
+    return r ? reinterpret_cast<Handle *>(detail::rep_clone_or_null(r)) : nullptr;
 }
 inline void release_of_kind(void *h, cow_kind_t kind) noexcept {
     if (rep *r = detail::rep_of(h, kind)) detail::rep_release(r);

@@ -34,7 +34,7 @@ COW_API cow_kind_t cow_kind(const void *handle) noexcept {
 
 COW_API void *cow_clone(const void *handle) noexcept {
     rep *r = rep_of(handle);
-    return r ? rep_clone(r) : nullptr;
+    return r ? rep_clone_or_null(r) : nullptr;
 }
 
 COW_API void cow_release(void *handle) noexcept {

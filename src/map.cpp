@@ -385,7 +385,7 @@ cow_status copy_rehashed(const map_rep *src, map_rep *c) noexcept {
 // A private copy of src with `cap` slots, not yet initialised as a rep: the
 // same layout when the capacity is src's and no rehash is asked for (to
 // drop tombstones), else every key rehashed.
-cow_status clone_map(const map_rep *src, std::size_t cap, bool rehashed, map_rep **out,
+cow_status copy_map(const map_rep *src, std::size_t cap, bool rehashed, map_rep **out,
                      std::size_t vacant = no_vacancy) noexcept {
     map_rep *c = alloc_like(src);
     if (!c) return COW_ENOMEM;
@@ -408,7 +408,7 @@ cow_status clone_map(const map_rep *src, std::size_t cap, bool rehashed, map_rep
 cow_status ops_copy(const rep *r, rep **out) noexcept {
     auto *m = static_cast<const map_rep *>(r);
     map_rep *c;
-    cow_status s = clone_map(m, m->table.cap, false, &c);
+    cow_status s = copy_map(m, m->table.cap, false, &c);
     if (s == COW_OK) *out = c;
     return s;
 }
@@ -512,7 +512,7 @@ cow_status replace_value(map_rep **slot, std::size_t i, const void *value, void 
     if (rep_is_shared(m)) {
         map_rep *c;
         // Same layout: the entry keeps index i.
-        s = clone_map(m, m->table.cap, false, &c, out_old ? no_vacancy : i);
+        s = copy_map(m, m->table.cap, false, &c, out_old ? no_vacancy : i);
         if (s != COW_OK) {
             type_drop(vt, fresh.ptr);
             return s;
@@ -552,7 +552,7 @@ cow_status insert_new(map_rep **slot, std::uint64_t h, const void *key, std::siz
         s = COW_EOVERFLOW;
     } else if (rep_is_shared(m)) {
         map_rep *c;
-        s = clone_map(m, cap, full, &c);
+        s = copy_map(m, cap, full, &c);
         if (s == COW_OK) {
             commit_copy(slot, c);
             m = c;
@@ -584,7 +584,7 @@ cow_status unique_for_entry(map_rep **slot, std::size_t vacant = no_vacancy,
     if (copied) *copied = false;
     if (!rep_is_shared(m)) return COW_OK;
     map_rep *c;
-    cow_status s = clone_map(m, m->table.cap, false, &c, vacant);
+    cow_status s = copy_map(m, m->table.cap, false, &c, vacant);
     if (s != COW_OK) return s;
     commit_copy(slot, c);
     if (copied) *copied = true;

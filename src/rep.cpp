@@ -81,7 +81,7 @@ static bool copies_at_clone(const rep *r) noexcept {
     }
 }
 
-cow_status rep_clone(rep *r, rep **out) noexcept {
+cow_status rep_try_clone(rep *r, rep **out) noexcept {
     if (copies_at_clone(r)) {
         rep *copy = nullptr;
         cow_status s = r->ops->copy(r, &copy);

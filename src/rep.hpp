@@ -93,10 +93,10 @@ inline bool rep_is_shared(const rep *r) noexcept {
     return rep_handles(r) != 1 || (r->ops->storage_shared && r->ops->storage_shared(r));
 }
 
-// cow_clone: a new reference (lazy) or a copy (eager, threshold below the
-// limit) in *out. COW_EOVERFLOW when the count is at its limit; an eager
-// copy's own failure status otherwise.
-cow_status rep_clone(rep *r, rep **out) noexcept;
+// cow_clone with the reason for a failure: a new reference (lazy) or a copy
+// (eager, threshold below the limit) in *out. COW_EOVERFLOW when the count
+// is at its limit; an eager copy's own failure status otherwise.
+cow_status rep_try_clone(rep *r, rep **out) noexcept;
 
 // A wrap of a rep's 32-bit clone field carries into its lineage.
 void carry_clones(rep *r) noexcept;
@@ -113,11 +113,11 @@ inline cow_status rep_add_handle(rep *r) noexcept {
     return COW_OK;
 }
 
-// The same for the C API's clone calls, which can only answer NULL.
-inline rep *rep_clone(rep *r) noexcept {
+// rep_try_clone for the C API's clone calls, which can only answer NULL.
+inline rep *rep_clone_or_null(rep *r) noexcept {
     if (r->strategy == COW_STRATEGY_LAZY) return rep_add_handle(r) == COW_OK ? r : nullptr;
     rep *out = nullptr;
-    return rep_clone(r, &out) == COW_OK ? out : nullptr;
+    return rep_try_clone(r, &out) == COW_OK ? out : nullptr;
 }
 // cow_release: drop one handle.
 inline void rep_release(rep *r) noexcept {

@@ -42,7 +42,7 @@ cow_status handle_copy(void *, void *dst, const void *src) {
         rep *r = rep_of(h);
         if (!r) return COW_ETYPE;
         rep *clone = nullptr;
-        cow_status s = rep_clone(r, &clone);
+        cow_status s = rep_try_clone(r, &clone);
         if (s != COW_OK) return s;  // COW_EOVERFLOW, or why an eager copy failed
         h = clone;
     }
