@@ -7,6 +7,7 @@
 
 #include "alloc.hpp"
 #include "hash.hpp"
+#include "scratch.hpp"
 #include "type.hpp"
 
 namespace cow::detail {
@@ -470,41 +471,13 @@ void erase_slot(map_rep *m, std::size_t i) noexcept {
     --m->len;
 }
 
-// Room for a value (or an entry) built before the map is touched: on the
-// stack when small, so a write to a unique map allocates nothing.
-class scratch {
-public:
-    scratch(std::size_t size, std::size_t align) noexcept {
-        if (size <= sizeof local_) {
-            ptr = local_;
-        } else if (add_size(size, align - 1, heap_size_)) {
-            heap_ = mem_alloc(heap_size_);
-            if (heap_) {
-                auto addr = reinterpret_cast<std::uintptr_t>(heap_);
-                ptr = static_cast<unsigned char *>(heap_) + (round_up(addr, align) - addr);
-            }
-        }
-    }
-    ~scratch() {
-        if (heap_) mem_free(heap_, heap_size_);
-    }
-    scratch(const scratch &) = delete;
-    scratch &operator=(const scratch &) = delete;
-    unsigned char *ptr = nullptr;
-
-private:
-    alignas(COW_MAX_ALIGN) unsigned char local_[256];
-    void *heap_ = nullptr;
-    std::size_t heap_size_ = 0;
-};
-
 cow_status replace_value(map_rep **slot, std::size_t i, const void *value, void *out_old) noexcept {
     map_rep *m = *slot;
     const cow_type *vt = m->value_type;
     std::size_t size = vt->elem_size;
     scratch fresh(size, vt->elem_align);
-    if (!fresh.ptr) return COW_ENOMEM;
-    cow_status s = type_copy(vt, fresh.ptr, value);
+    if (!fresh.get()) return COW_ENOMEM;
+    cow_status s = type_copy(vt, fresh.get(), value);
     if (s != COW_OK) return s;
     // The old value the caller does not take is dropped; a copy does not
     // copy it in the first place (the slot is vacant).
@@ -514,7 +487,7 @@ cow_status replace_value(map_rep **slot, std::size_t i, const void *value, void 
         // Same layout: the entry keeps index i.
         s = copy_map(m, m->table.cap, false, &c, out_old ? no_vacancy : i);
         if (s != COW_OK) {
-            type_drop(vt, fresh.ptr);
+            type_drop(vt, fresh.get());
             return s;
         }
         commit_copy(slot, c);
@@ -524,7 +497,7 @@ cow_status replace_value(map_rep **slot, std::size_t i, const void *value, void 
     unsigned char *v = map_value(m, i);
     if (out_old) std::memcpy(out_old, v, size);
     if (drop_old) type_drop(vt, v);
-    std::memcpy(v, fresh.ptr, size);
+    std::memcpy(v, fresh.get(), size);
     return COW_OK;
 }
 
@@ -534,13 +507,13 @@ cow_status insert_new(map_rep **slot, std::uint64_t h, const void *key, std::siz
     const cow_type *kt = m->key_type, *vt = m->value_type;
     // 1. Copy key and value (the only steps that may call user code).
     scratch entry(m->entry_size, entry_align(m));
-    if (!entry.ptr) return COW_ENOMEM;
+    if (!entry.get()) return COW_ENOMEM;
     varkey probe{static_cast<const char *>(key), key_len};
-    cow_status s = type_copy_key(kt, entry.ptr, m->mode == key_mode::varlen ? &probe : key);
+    cow_status s = type_copy_key(kt, entry.get(), m->mode == key_mode::varlen ? &probe : key);
     if (s != COW_OK) return s;
-    s = type_copy(vt, entry.ptr + m->value_offset, value);
+    s = type_copy(vt, entry.get() + m->value_offset, value);
     if (s != COW_OK) {
-        type_drop(kt, entry.ptr);
+        type_drop(kt, entry.get());
         return s;
     }
     // 2. Make room: a private copy if shared, a bigger table if full.
@@ -561,13 +534,13 @@ cow_status insert_new(map_rep **slot, std::uint64_t h, const void *key, std::siz
         s = rehash(m, cap);
     }
     if (s != COW_OK) {
-        drop_entry(m, entry.ptr);
+        drop_entry(m, entry.get());
         return s;
     }
     // 3. Place it: nothing can fail from here on.
     std::size_t j = find_free(m->table, h);
     if (m->table.ctrl[j] == ctrl_empty) --m->growth_left;
-    std::memcpy(map_entry(m, j), entry.ptr, m->entry_size);
+    std::memcpy(map_entry(m, j), entry.get(), m->entry_size);
     set_ctrl(m->table, j, fingerprint(h));
     ++m->len;
     if (m->mode == key_mode::varlen) m->varkey_bytes += key_len;

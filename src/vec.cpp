@@ -5,6 +5,7 @@
 #include <new>
 
 #include "alloc.hpp"
+#include "scratch.hpp"
 #include "type.hpp"
 
 namespace cow::detail {
@@ -155,34 +156,6 @@ void replace_shared(vec_rep **slot, vec_rep *c, std::size_t copied_elems) noexce
     rep_release(old);
 }
 
-// Scratch room for n elements (n * elem_size within max_alloc): on the
-// stack when small, else from the allocator (aligned).
-class scratch {
-public:
-    explicit scratch(const cow_type *t, std::size_t n = 1) noexcept {
-        std::size_t bytes = n * t->elem_size;
-        if (bytes <= sizeof(small_)) {
-            ptr_ = small_;
-            return;
-        }
-        size_ = bytes + (t->elem_align - 1);
-        heap_ = mem_alloc(size_);
-        if (heap_) ptr_ = align_up(heap_, t->elem_align);
-    }
-    ~scratch() {
-        if (heap_) mem_free(heap_, size_);
-    }
-    scratch(const scratch &) = delete;
-    scratch &operator=(const scratch &) = delete;
-    unsigned char *get() const noexcept { return ptr_; }  // nullptr: out of memory
-
-private:
-    alignas(COW_MAX_ALIGN) unsigned char small_[256];
-    unsigned char *ptr_ = nullptr;
-    void *heap_ = nullptr;
-    std::size_t size_ = 0;
-};
-
 // Unique vector, room available, at < len: shift the tail up, then move
 // the new elements (as in copy_edited) into the gap, element by element
 // because a source may lie in the shifted tail.
@@ -289,7 +262,7 @@ cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::si
     // reference to this very vector (a vector of handles pushed into
     // itself), and the test must count it, so that the stored element is a
     // snapshot of the vector before the push, not the vector itself.
-    scratch fresh(t, count);
+    scratch fresh(count * t->elem_size, t->elem_align);  // fits max_alloc: checked above
     if (!fresh.get()) return COW_ENOMEM;
     cow_status s = type_copy_n(t, fresh.get(), elems, count);
     if (s != COW_OK) return s;
@@ -337,7 +310,7 @@ cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem, void *ou
     // very element being replaced; and a copy may add a reference to this
     // vector (a vector of handles set into itself), which the sharing test
     // below must count, so that the stored element is a snapshot.
-    scratch tmp(t);
+    scratch tmp(t->elem_size, t->elem_align);
     if (!tmp.get()) return COW_ENOMEM;
     cow_status s = type_copy(t, tmp.get(), elem);
     if (s != COW_OK) return s;
