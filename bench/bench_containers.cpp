@@ -1,10 +1,6 @@
-// The containers' benchmarks (issue 3), each next to its std:: baseline with
-// the same data in the same order: map lookups (u64 and string keys),
-// vector get, span iteration, extend, and map memory per entry.
-//
-// The cow_vec_* and cow_map_* functions are referenced weakly: the program
-// links and runs against a libcow.so that does not export them yet, and
-// then reports those benchmarks as skipped instead of failing to build.
+// The containers' benchmarks, each next to its std:: baseline with the same
+// data in the same order: map lookups (u64 and string keys), vector get,
+// span iteration, extend, and map memory per entry.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
@@ -19,39 +15,9 @@
 
 #include "support.hpp"
 
-#pragma weak cow_vec_new
-#pragma weak cow_vec_from_array
-#pragma weak cow_vec_release
-#pragma weak cow_vec_len
-#pragma weak cow_vec_get
-#pragma weak cow_vec_extend
-#pragma weak cow_vec_clear
-#pragma weak cow_vec_cursor_init
-#pragma weak cow_vec_next_span
-#pragma weak cow_map_new
-#pragma weak cow_map_release
-#pragma weak cow_map_len
-#pragma weak cow_map_get
-#pragma weak cow_map_insert
-
 namespace {
 
 using bench::must;
-
-bool vec_exported() {
-    return cow_vec_new && cow_vec_from_array && cow_vec_release && cow_vec_len && cow_vec_get &&
-           cow_vec_extend && cow_vec_clear && cow_vec_cursor_init && cow_vec_next_span;
-}
-bool map_exported() {
-    return cow_map_new && cow_map_release && cow_map_len && cow_map_get && cow_map_insert;
-}
-
-// Skips a libcow benchmark whose functions libcow.so does not export yet.
-bool skip_unless(benchmark::State &state, bool exported, const char *what) {
-    if (exported) return false;
-    state.SkipWithError((std::string(what) + " not exported by this libcow.so yet").c_str());
-    return true;
-}
 
 constexpr std::size_t lookups_per_iteration = 1000;  // map lookups, chained vector reads
 
@@ -170,7 +136,6 @@ void BM_map_get_std(benchmark::State &state) {
 
 template <class Key>
 void BM_map_get_cow(benchmark::State &state) {
-    if (skip_unless(state, map_exported(), "cow_map_*")) return;
     std::size_t n = static_cast<std::size_t>(state.range(0));
     const auto &order = keys_of<Key>(n).order;
     const cow_map *m = cow_map_of<Key>(n);
@@ -254,7 +219,6 @@ void BM_vec_get_std(benchmark::State &state) {
 }
 
 void BM_vec_get_cow(benchmark::State &state) {
-    if (skip_unless(state, vec_exported(), "cow_vec_*")) return;
     std::size_t n = static_cast<std::size_t>(state.range(0));
     const auto &d = vec_data_of(n);
     const cow_vec *v = cow_vec_of(n);
@@ -282,7 +246,6 @@ void BM_vec_chase_std(benchmark::State &state) {
 }
 
 void BM_vec_chase_cow(benchmark::State &state) {
-    if (skip_unless(state, vec_exported(), "cow_vec_*")) return;
     std::size_t n = static_cast<std::size_t>(state.range(0));
     const cow_vec *v = cow_vec_of(n, true);
     std::uint64_t i = 0;
@@ -307,7 +270,6 @@ void BM_vec_iterate_std(benchmark::State &state) {
 }
 
 void BM_vec_iterate_cow(benchmark::State &state) {
-    if (skip_unless(state, vec_exported(), "cow_vec_*")) return;
     std::size_t n = static_cast<std::size_t>(state.range(0));
     const cow_vec *v = cow_vec_of(n);
     if (sum_of(vec_data_of(n).values.data(), n) == 0) std::abort();
@@ -341,7 +303,6 @@ void BM_vec_extend_std(benchmark::State &state) {
 }
 
 void BM_vec_extend_cow(benchmark::State &state) {
-    if (skip_unless(state, vec_exported(), "cow_vec_*")) return;
     std::size_t n = static_cast<std::size_t>(state.range(0));
     const std::vector<std::uint64_t> &src = vec_data_of(n).values;
     cow_vec *v = nullptr;
@@ -421,7 +382,6 @@ void BM_map_memory_std(benchmark::State &state) {
 }
 
 void BM_map_memory_cow(benchmark::State &state) {
-    if (skip_unless(state, map_exported(), "cow_map_*")) return;
     const auto &keys = keys_of<std::uint64_t>(memory_entries).keys;
     for (auto _ : state) {
         std::int64_t heap0 = heap_in_use(), bytes0 = cow_live_bytes();

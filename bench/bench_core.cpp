@@ -1,4 +1,4 @@
-// The foundation's benchmarks (issue 2), each next to its baseline in the
+// The core benchmarks, each next to its baseline in the
 // same run: clone + release against a bare atomic pair, a write to an
 // unshared value against cow_is_shared, and the first write to a shared
 // buffer against malloc + memcpy + free. tools/bench_ratios.py prints the

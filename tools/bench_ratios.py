@@ -1,10 +1,9 @@
 #!/usr/bin/env python3
-"""Prints the ratio table of the issues' performance targets from the JSON
+"""Prints the ratio table of libcow's performance targets from the JSON
 output (--benchmark_out_format=json) of the benchmark programs in bench/.
 
 Every ratio compares two benchmarks of the same run. A benchmark that is
-missing or reported an error (e.g. functions not exported yet) shows as
-"skipped". Usage: bench_ratios.py [--stat median|min] FILE.json...
+missing (e.g. filtered out) or reported an error shows as "skipped". Usage: bench_ratios.py [--stat median|min] FILE.json...
 """
 import argparse
 import json
@@ -119,7 +118,7 @@ def fmt_target(t):
 
 def build(table):
     t = table
-    t.section("issue 2: clone + release of a shared cow_buf vs atomic fetch_add + fetch_sub")
+    t.section("clone + release of a shared cow_buf vs atomic fetch_add + fetch_sub")
     t.add("clone+release, stats on", "BM_clone_release/stats_on", "BM_atomic_pair", 1.5)
     t.add("clone+release, stats off", "BM_clone_release/stats_off", "BM_atomic_pair", 1.2)
     # Threaded runs report wall time / iterations of all threads: times 2 gives
@@ -130,9 +129,9 @@ def build(table):
     t.add("2 threads, one value, stats off (per thread)",
           "BM_clone_release/stats_off/real_time/threads:2",
           "BM_atomic_pair/real_time/threads:2", 1.2, per_thread=2)
-    t.section("issue 2: write to an unshared cow_buf (make_mut) vs cow_is_shared")
+    t.section("write to an unshared cow_buf (make_mut) vs cow_is_shared")
     t.add("cow_buf_make_mut, unique", "BM_unique_make_mut", "BM_is_shared", 2.0)
-    t.section("issue 2: first write to a shared buffer (minus clone+release) vs malloc+memcpy+free")
+    t.section("first write to a shared buffer (minus clone+release) vs malloc+memcpy+free")
     for size, label, target in ((1024, "1 KiB", 1.5), (1048576, "1 MiB", 1.1)):
         t.add(f"{label} warm", f"BM_first_write/stats_on/{size}", f"BM_malloc_memcpy_free/{size}",
               target, minus=f"BM_clone_release_buf/{size}")
@@ -147,12 +146,12 @@ def build(table):
         t.add(f"{label} cold (fresh pages)", f"BM_first_write_cold/{size}",
               f"BM_alloc_memcpy_cold/{size}", None, minus=f"BM_clone_release_buf/{size}")
 
-    t.section("issue 3: map lookup (1,000 lookups) vs std::unordered_map, same keys and order")
+    t.section("map lookup (1,000 lookups) vs std::unordered_map, same keys and order")
     for key, label in (("std::uint64_t", "u64"), ("std::string", "string")):
         for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
             t.add(f"{label} keys, {nlabel} entries", f"BM_map_get_cow<{key}>/{n}",
                   f"BM_map_get_std<{key}>/{n}", 1.3)
-    t.section("issue 3: vectors of u64 vs std::vector")
+    t.section("vectors of u64 vs std::vector")
     for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
         t.add(f"cow_vec_get, shuffled indices, {nlabel}", f"BM_vec_get_cow/{n}",
               f"BM_vec_get_std/{n}", 3.0)
@@ -165,7 +164,7 @@ def build(table):
     for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
         t.add(f"extend by {nlabel} (storage kept)", f"BM_vec_extend_cow/{n}",
               f"BM_vec_extend_std/{n}", 1.2)
-    t.section("issue 3: map memory per entry, 1,000,000 u64 -> u64 (libcow vs std::unordered_map)")
+    t.section("map memory per entry, 1,000,000 u64 -> u64 (libcow vs std::unordered_map)")
     t.add_memory("requested bytes / entry", "BM_map_memory_cow/iterations:1/repeats:1",
                  "BM_map_memory_std/iterations:1/repeats:1", "bytes_per_entry")
     t.add_memory("heap bytes / entry (mallinfo2)", "BM_map_memory_cow/iterations:1/repeats:1",
