@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../src/alloc.hpp"
+#include "../src/global_stats.hpp"
 #include "../src/report.hpp"
 #include "api.hpp"
 

@@ -1,4 +1,5 @@
-// The one allocator behind every libcow block, with process-wide counters.
+// The one allocator behind every libcow block (replaceable: cow_set_allocator),
+// and the size limits every request is checked against.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,12 +14,7 @@ void *mem_alloc(std::size_t size) noexcept;
 void *mem_realloc(void *ptr, std::size_t old_size, std::size_t new_size) noexcept;
 void mem_free(void *ptr, std::size_t size) noexcept;
 
-// Live-representation counter (one per rep, not per block).
-void count_value_created() noexcept;
-void count_value_destroyed() noexcept;
-
 cow_status set_allocator(const cow_allocator *a) noexcept;
-void global_stats(cow_global_stats_info &out) noexcept;
 
 // Largest allocation we will ever ask for: sizes are bounded by PTRDIFF_MAX.
 constexpr std::size_t max_alloc = static_cast<std::size_t>(PTRDIFF_MAX);

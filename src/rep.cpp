@@ -1,6 +1,7 @@
 #include "rep.hpp"
 
 #include "alloc.hpp"
+#include "global_stats.hpp"
 #include "lineage.hpp"
 
 #include <mutex>
