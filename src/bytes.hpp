@@ -37,6 +37,20 @@ inline bool bytes_writable_in_place(const bytes_rep *b, std::size_t len) noexcep
 
 inline bytes_rep *as_bytes(rep *r) noexcept { return static_cast<bytes_rep *>(r); }
 
+// For code that holds a value of any kind (handle elements): whether it is
+// a cow_buf or cow_str, and then its bytes.
+inline bool rep_is_bytes(const rep *r) noexcept {
+    return rep_kind(r) == COW_KIND_BUF || rep_kind(r) == COW_KIND_STR;
+}
+struct bytes_span {
+    const char *data;
+    std::size_t len;
+};
+inline bytes_span bytes_contents(const rep *r) noexcept {
+    auto *b = static_cast<const bytes_rep *>(r);
+    return bytes_span{b->data, b->len};
+}
+
 cow_status bytes_new(bytes_rep **out, cow_kind_t kind, const char *src, std::size_t len,
                      std::size_t capacity, const cow_options *options) noexcept;
 

@@ -54,24 +54,25 @@ void handle_drop(void *, void *value) {
     std::memcpy(&h, value, sizeof h);
     if (rep *r = rep_of(h)) rep_release(r);
 }
-bool is_bytes_kind(const rep *r) {
-    return r && (rep_kind(r) == COW_KIND_BUF || rep_kind(r) == COW_KIND_STR);
-}
+// Byte values (buf, str) compare and hash by contents, other kinds by identity.
 bool handle_equal(void *, const void *a, const void *b) {
     void *x, *y;
     std::memcpy(&x, a, sizeof x);
     std::memcpy(&y, b, sizeof y);
     if (x == y) return true;
     rep *rx = rep_of(x), *ry = rep_of(y);
-    if (!is_bytes_kind(rx) || !is_bytes_kind(ry) || rep_kind(rx) != rep_kind(ry)) return false;
-    auto *bx = as_bytes(rx), *by = as_bytes(ry);
-    return bx->len == by->len && std::memcmp(bx->data, by->data, bx->len) == 0;
+    if (!rx || !ry || !rep_is_bytes(rx) || rep_kind(rx) != rep_kind(ry)) return false;
+    bytes_span bx = bytes_contents(rx), by = bytes_contents(ry);
+    return bytes_compare(bx.data, bx.len, by.data, by.len) == 0;
 }
 std::uint64_t handle_hash(void *, const void *v, std::uint64_t seed) {
     void *h;
     std::memcpy(&h, v, sizeof h);
     rep *r = rep_of(h);
-    if (is_bytes_kind(r)) return hash_bytes(as_bytes(r)->data, as_bytes(r)->len, seed);
+    if (r && rep_is_bytes(r)) {
+        bytes_span contents = bytes_contents(r);
+        return hash_bytes(contents.data, contents.len, seed);
+    }
     auto bits = reinterpret_cast<std::uintptr_t>(h);
     return hash_bytes(&bits, sizeof bits, seed);
 }
