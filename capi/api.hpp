@@ -16,7 +16,8 @@ inline cow_status handle_status(const void *h, cow_kind_t kind) noexcept {
     return detail::rep_of(h, kind) ? COW_OK : COW_ETYPE;
 }
 
-// The representation behind a handle of the given kind, or nullptr.
+// The representation behind a handle of the given kind, or nullptr: its rep
+// (rep_of), downcast to the kind's type.
 template <class Rep>
 inline Rep *rep_as(const void *h, cow_kind_t kind) noexcept {
     return static_cast<Rep *>(detail::rep_of(h, kind));
@@ -35,7 +36,7 @@ inline cow_status edit_slot(Handle **slot, cow_kind_t kind, Edit edit) noexcept 
     if (s != COW_OK) return s;
     Rep *r = rep_as<Rep>(*slot, kind);
     s = edit(&r);
-    if (s == COW_OK) *slot = reinterpret_cast<Handle *>(r);
+    if (s == COW_OK) *slot = detail::handle_of<Handle>(r);
     return s;
 }
 
@@ -44,7 +45,7 @@ inline cow_status edit_slot(Handle **slot, cow_kind_t kind, Edit edit) noexcept 
 template <class Handle>
 inline Handle *clone_of_kind(const Handle *h, cow_kind_t kind) noexcept {
     rep *r = detail::rep_of(h, kind);
-    return r ? reinterpret_cast<Handle *>(detail::rep_clone_or_null(r)) : nullptr;
+    return r ? detail::handle_of<Handle>(detail::rep_clone_or_null(r)) : nullptr;
 }
 inline void release_of_kind(void *h, cow_kind_t kind) noexcept {
     if (rep *r = detail::rep_of(h, kind)) detail::rep_release(r);

@@ -12,7 +12,7 @@ constexpr cow_kind_t K = COW_KIND_BOX;
 
 box_rep *box_of(const void *h) noexcept { return cow::capi::rep_as<box_rep>(h, K); }
 
-cow_box *handle(box_rep *b) noexcept { return reinterpret_cast<cow_box *>(b); }
+cow_box *handle(box_rep *b) noexcept { return handle_of<cow_box>(b); }
 
 template <class Edit>
 cow_status edit_box(cow_box **slot, Edit edit) noexcept {

@@ -22,7 +22,7 @@ COW_API cow_status cow_buf_new(cow_buf **out, const void *bytes, size_t len,
     if (!out || (!bytes && len)) return COW_EINVAL;
     bytes_rep *b;
     cow_status s = bytes_new(&b, K, chars(bytes), len, 0, options);
-    if (s == COW_OK) *out = reinterpret_cast<cow_buf *>(b);
+    if (s == COW_OK) *out = handle_of<cow_buf>(b);
     return s;
 }
 
@@ -31,7 +31,7 @@ COW_API cow_status cow_buf_with_capacity(cow_buf **out, size_t capacity,
     if (!out) return COW_EINVAL;
     bytes_rep *b;
     cow_status s = bytes_new(&b, K, nullptr, 0, capacity, options);
-    if (s == COW_OK) *out = reinterpret_cast<cow_buf *>(b);
+    if (s == COW_OK) *out = handle_of<cow_buf>(b);
     return s;
 }
 
@@ -122,7 +122,7 @@ COW_API cow_status cow_buf_slice(cow_buf **out, const cow_buf *buf, size_t offse
     if (offset > b->len || len > b->len - offset) return COW_ERANGE;
     bytes_rep *view;
     s = bytes_slice(&view, b, offset, len);
-    if (s == COW_OK) *out = reinterpret_cast<cow_buf *>(view);
+    if (s == COW_OK) *out = handle_of<cow_buf>(view);
     return s;
 }
 

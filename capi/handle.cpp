@@ -106,7 +106,7 @@ COW_API cow_status cow_stats_report(const void *handle, uint32_t format, cow_str
     std::size_t n = format_report(info, format, text, sizeof text);
     bytes_rep *b;
     s = bytes_new(&b, COW_KIND_STR, text, n, 0, nullptr);
-    if (s == COW_OK) *out = reinterpret_cast<cow_str *>(b);
+    if (s == COW_OK) *out = handle_of<cow_str>(b);
     return s;
 }
 

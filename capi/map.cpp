@@ -50,7 +50,7 @@ COW_API cow_status cow_map_new(cow_map **out, const cow_type *key_type, const co
     if (type_check(key_type) != COW_OK || value_type_check(value_type) != COW_OK) return COW_EINVAL;
     map_rep *m;
     cow_status s = map_new(&m, key_type, value_type, options);
-    if (s == COW_OK) *out = reinterpret_cast<cow_map *>(m);
+    if (s == COW_OK) *out = handle_of<cow_map>(m);
     return s;
 }
 
@@ -116,7 +116,7 @@ COW_API cow_status cow_map_clear(cow_map **slot) noexcept {
     if (s != COW_OK) return s;
     map_rep *m = map_of(*slot);
     s = map_clear(&m);
-    if (s == COW_OK) *slot = reinterpret_cast<cow_map *>(m);
+    if (s == COW_OK) *slot = handle_of<cow_map>(m);
     return s;
 }
 

@@ -42,7 +42,7 @@ COW_API cow_status cow_str_new(cow_str **out, const char *text, size_t len,
     if (s != COW_OK) return s;
     bytes_rep *b;
     s = bytes_new(&b, K, text, len, 0, options);
-    if (s == COW_OK) *out = reinterpret_cast<cow_str *>(b);
+    if (s == COW_OK) *out = handle_of<cow_str>(b);
     return s;
 }
 
@@ -126,7 +126,7 @@ COW_API cow_status cow_str_substr(cow_str **out, const cow_str *str, size_t offs
     if (s != COW_OK) return s;
     bytes_rep *view;
     s = bytes_slice(&view, b, offset, len);
-    if (s == COW_OK) *out = reinterpret_cast<cow_str *>(view);
+    if (s == COW_OK) *out = handle_of<cow_str>(view);
     return s;
 }
 

@@ -12,7 +12,7 @@ constexpr cow_kind_t K = COW_KIND_VEC;
 
 vec_rep *vec_of(const void *h) noexcept { return cow::capi::rep_as<vec_rep>(h, K); }
 
-cow_vec *handle(vec_rep *v) noexcept { return reinterpret_cast<cow_vec *>(v); }
+cow_vec *handle(vec_rep *v) noexcept { return handle_of<cow_vec>(v); }
 
 template <class Edit>
 cow_status edit_vec(cow_vec **slot, Edit edit) noexcept {

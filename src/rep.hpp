@@ -72,6 +72,16 @@ void rep_init_view(rep *view, const rep *src) noexcept;
 // before freeing the memory of a rep.
 void rep_retire(rep *r) noexcept;
 
+// A handle is the address of a representation's rep base, never of the
+// kind's derived struct (bytes_rep, vec_rep, ...): a kind's representation
+// becomes a handle through handle_of, which converts it to its rep first.
+// So rep_of's cast from void * yields the very rep the handle was made from,
+// whatever the kind, and a kind's code downcasts that rep to its own type.
+template <class Handle>
+inline Handle *handle_of(rep *r) noexcept {
+    return reinterpret_cast<Handle *>(r);
+}
+
 // The rep behind a handle if it carries the tag of `kind` (0: any kind).
 inline rep *rep_of(const void *handle, cow_kind_t kind = 0) noexcept {
     if (!handle) return nullptr;
