@@ -104,7 +104,7 @@ inline void disarm_failure() { allocator.stop_failing(); }
 // part of the contract).
 // ---------------------------------------------------------------------------
 struct expectation {
-    cow_status codes[8];
+    cow_status codes[8] = {};
     int n = 0;
     void add(bool defect, cow_status code) {
         if (defect && n < 8) codes[n++] = code;

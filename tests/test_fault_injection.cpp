@@ -41,7 +41,9 @@ std::string vec_contents(const cow_vec *v) {
         if (cow_vec_type(v) == cow_type_handle()) {
             const void *inner;
             std::memcpy(&inner, e, sizeof inner);
-            out += "[" + contents(inner) + "]";
+            out += '[';
+            out += contents(inner);
+            out += ']';
         } else {
             std::uint64_t x;
             std::memcpy(&x, e, sizeof x);

@@ -100,7 +100,11 @@ struct inbox {
 
 // One write through the slot: copies when shared, never visible elsewhere.
 cow_status write(void **slot, int tid, int n) {
-    std::string tag = "t" + std::to_string(tid) + "." + std::to_string(n) + ";";
+    std::string tag = "t";
+    tag += std::to_string(tid);
+    tag += '.';
+    tag += std::to_string(n);
+    tag += ';';
     switch (cow_kind(*slot)) {
     case COW_KIND_STR: return cow_str_append(reinterpret_cast<cow_str **>(slot), tag.data(), tag.size());
     case COW_KIND_BUF: return cow_buf_append(reinterpret_cast<cow_buf **>(slot), tag.data(), tag.size());

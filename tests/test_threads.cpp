@@ -44,7 +44,8 @@ TEST_CASE("writers each get a private copy; readers see the original") {
     std::vector<std::thread> pool;
     for (int t = 0; t < writers; ++t)
         pool.emplace_back([&, t] {
-            std::string suffix = "-" + std::to_string(t);
+            std::string suffix = "-";
+            suffix += std::to_string(t);
             for (int i = 0; i < 100; ++i)
                 if (cow_str_append(&slots[t], suffix.data(), suffix.size()) != COW_OK) bad_reads++;
         });
@@ -61,7 +62,10 @@ TEST_CASE("writers each get a private copy; readers see the original") {
     CHECK(contents(orig) == "base");
     for (int t = 0; t < writers; ++t) {
         std::string expect = "base";
-        for (int i = 0; i < 100; ++i) expect += "-" + std::to_string(t);
+        for (int i = 0; i < 100; ++i) {
+            expect += '-';
+            expect += std::to_string(t);
+        }
         CHECK(contents(slots[t]) == expect);
         CHECK_FALSE(cow_ptr_eq(slots[t], orig));
     }
