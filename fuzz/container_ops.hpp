@@ -171,8 +171,8 @@ public:
 
     // Would storing handle `from` inside `to` make a cycle (a value that
     // holds itself, which reference counting can never free)? Storing a
-    // container straight into itself stores a snapshot (cow.h), but through
-    // a nested get_mut slot it makes a cycle, so the model never does either.
+    // container straight into itself stores a snapshot (cow.h, see
+    // may_store_itself), but through a nested get_mut slot it makes a cycle.
     bool reachable(const void *from, const void *to) {
         if (!from) return false;
         if (from == to) return true;
@@ -186,15 +186,32 @@ public:
     elem_kind draw_value_kind() { return value_kinds[in.ConsumeIntegralInRange<std::size_t>(0, value_kinds.size() - 1)]; }
 
     // A value for an element of kind k: for handles, one from the pool (or
-    // NULL); `into` is the container it goes into (no cycles).
-    std::uint64_t draw_elem(elem_kind k, const void *into) {
+    // NULL); `into` is the container it goes into (no cycles; `itself`: the
+    // container itself is allowed, see may_store_itself).
+    std::uint64_t draw_elem(elem_kind k, const void *into, bool itself = false) {
         if (k != elem_kind::handle) return draw_value(in, k);
         const void *h = w.slot[draw_slot()];
         // Eager values copy their elements at every clone: keep the model small.
         if (w.reps.size() > 200) h = nullptr;
-        if (in.ConsumeIntegralInRange<int>(0, 7) == 0 || (into && reachable(h, into))) h = nullptr;
+        bool cycle = into && reachable(h, into) && !(itself && h == into);
+        if (in.ConsumeIntegralInRange<int>(0, 7) == 0 || cycle) h = nullptr;
         return as_bits(h);
     }
+
+    // A container stored into itself, through its own pool slot: the library
+    // clones the incoming element before it looks at sharing, so the
+    // container is shared by then and the write copies it. The slot gets the
+    // copy; the stored element is the container as it was before the call
+    // (a snapshot), holding the reference the slot gave up. Modelled for
+    // lazy containers; an eager one would store a fresh copy of itself.
+    bool may_store_itself(const target &t, const rep_model *m) const {
+        return m && t.index >= 0 && !world::copies_at_clone(*m);
+    }
+    // Before the model of a successful self-store is edited: the element's
+    // reference is taken first, so the write sees a shared container
+    // (settle_all then counts that clone; stored_itself gives it back).
+    void storing_itself(void *h) { w.rep(h).handles += 1; }
+    void stored_itself(void *h) { w.rep(h).handles -= 1; }
 
     // The model behind a target if it is a value of kind `kind`; adds the
     // defect otherwise.
@@ -290,14 +307,14 @@ public:
         const void *ptr = nullptr;
         std::uint64_t value = 0;
     };
-    void draw_vec_source(elem_source &s, const rep_model *m, const void *h, elem_kind k) {
+    void draw_vec_source(elem_source &s, const rep_model *m, const void *h, elem_kind k, bool itself) {
         if (m && !m->elems.empty() && in.ConsumeIntegralInRange<int>(0, 3) == 0) {
             std::size_t i = in.ConsumeIntegralInRange<std::size_t>(0, m->elems.size() - 1);
             s.ptr = cow_vec_get(static_cast<const cow_vec *>(h), i);
             s.value = m->elems[i];
             return;
         }
-        s.value = draw_elem(k, h);
+        s.value = draw_elem(k, h, itself);
         encode(k, s.value, s.buf.bytes);
         s.ptr = s.buf.bytes;
     }
@@ -313,7 +330,7 @@ public:
         if (m && which == 1) e.add(index > len, COW_ERANGE);
         if (m && which == 2) e.add(index >= len, COW_ERANGE);
         elem_source s;
-        draw_vec_source(s, m, t.handle(), k);
+        draw_vec_source(s, m, t.handle(), k, may_store_itself(t, m));
         if (in.ConsumeIntegralInRange<int>(0, 15) == 0) {
             s.ptr = nullptr;
             e.add(true, COW_EINVAL);
@@ -331,10 +348,16 @@ public:
         if (!FUZZ_JUDGE("cow_vec_push/insert/set", e, st, bc)) return failed(t, old, bc);
         std::uint64_t replaced = which == 2 ? m->elems[index] : 0;
         std::uint64_t bytes = (which == 2 ? len - 1 : len) * size_of(k);
+        bool itself = k == elem_kind::handle && s.value == as_bits(old);
+        if (itself) {
+            storing_itself(old);
+            was_shared = true;
+        }
         w.edited(old, t.handle(), true, bytes, [&](rep_model &r) {
             if (which == 2) r.elems[index] = s.value;
             else r.elems.insert(r.elems.begin() + static_cast<std::ptrdiff_t>(index), s.value);
         });
+        if (itself) stored_itself(old);
         if (t.handle() == old) settle(old, {index}, {});
         // The replaced value leaves only now: the source may be that very
         // element, held nowhere else, and the library clones it before it
@@ -659,7 +682,7 @@ public:
         e.add(m && k.valid && k.utf8_bad, COW_EUTF8);
         elem_kind vk = m ? m->ek : elem_kind::u8;
         elem_source s;
-        s.value = draw_elem(vk, t.handle());
+        s.value = draw_elem(vk, t.handle(), may_store_itself(t, m));
         encode(vk, s.value, s.buf.bytes);
         s.ptr = s.buf.bytes;
         if (in.ConsumeIntegralInRange<int>(0, 15) == 0) {
@@ -676,6 +699,11 @@ public:
         cow_status st = cow_map_insert(t.slot<cow_map>(), k.ptr, k.len, s.ptr,
                                        want_old ? old_value.bytes : nullptr, want_flag ? &replaced : nullptr);
         if (!FUZZ_JUDGE("cow_map_insert", e, st, bc)) return failed(t, old, bc);
+        bool itself = vk == elem_kind::handle && s.value == as_bits(old);
+        if (itself) {
+            storing_itself(old);
+            was_shared = true;
+        }
         auto it = m->entries.find(k.model);
         bool existed = it != m->entries.end();
         if (want_flag) FUZZ_CHECK(replaced == existed);
@@ -684,6 +712,7 @@ public:
             else if (vk == elem_kind::handle && it->second) dropped_from(was_shared, it->second);
         }
         w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; });
+        if (itself) stored_itself(old);
         if (t.handle() == old) settle(old, {}, {k.model});
     }
 
