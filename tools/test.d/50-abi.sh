@@ -70,7 +70,7 @@ check_headers() {
 build_library() {
     # g++ always: the baseline's debug information comes from g++. The build
     # dir is shared with 40-consumers.sh (same options), so it is built once.
-    CC=gcc CXX=g++ configure "$BUILD" -Dbuildtype=debugoptimized -Dtests=false
+    CC=gcc CXX=g++ configure "$BUILD" -Dbuildtype=debugoptimized -Dtests=false -Ddefault_library=both
     meson compile -C "$BUILD" cow >/dev/null
     LIB="$BUILD/capi/libcow.so.0"
     readelf -S "$LIB" >"$TMP/sections"
