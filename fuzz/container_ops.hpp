@@ -1,4 +1,4 @@
-// Operations on cow_vec, cow_map and cow_box, for element types of every
+// The container fuzz targets' common part, for element types of every
 // shape (types.hpp) including libcow handles, which the mixed target uses
 // to nest values (vectors of strings, maps holding vectors) and to edit
 // them in place through get_mut / make_mut slots.
@@ -27,6 +27,11 @@ struct elem_buf {
 struct elems_buf {
     alignas(64) unsigned char bytes[16 * big_size];
 };
+
+// One element into a vector.
+enum class vec_put { push, insert, set };
+// Elements out of a vector.
+enum class vec_removal { pop, erase, truncate, clear };
 
 class container_fuzzer : public pool_fuzzer {
 public:
@@ -233,73 +238,6 @@ public:
         return total > (static_cast<std::size_t>(PTRDIFF_MAX) - 64) / es;
     }
 
-    // ---- cow_vec ----------------------------------------------------------
-
-    void op_vec_new() {
-        int j = draw_slot();
-        elem_kind k = draw_value_kind();
-        options_draw o = draw_options(in);
-        expectation e = o.defects;
-        std::size_t es = size_of(k);
-        std::vector<std::uint64_t> values;
-        elems_buf storage;
-        const void *elems = nullptr;
-        std::size_t count = 0, capacity = 0;
-        int how = in.ConsumeIntegralInRange<int>(0, 9);
-        const cow_type *type = type_of(k);
-        if (in.ConsumeIntegralInRange<int>(0, 15) == 0) {
-            // Types a vector must refuse: NULL, a variable-length key type.
-            type = in.ConsumeBool() ? nullptr : cow_type_string();
-            e.add(true, COW_EINVAL);
-        }
-        if (how == 0) {
-            capacity = in.ConsumeBool() ? draw_huge(in) : huge_request / es + 1;
-            if (too_many(capacity, es)) e.add(true, COW_EOVERFLOW);
-        } else if (how == 1) {
-            capacity = in.ConsumeIntegralInRange<std::size_t>(0, 40);
-        } else if (how == 2) {
-            count = draw_huge(in);
-            elems = "not read";
-            e.add(true, COW_EOVERFLOW);
-        } else if (how == 3) {
-            count = in.ConsumeIntegralInRange<std::size_t>(1, 3);
-            e.add(true, COW_EINVAL);  // NULL elements
-        } else if (how >= 6) {
-            count = in.ConsumeIntegralInRange<std::size_t>(0, k == elem_kind::handle ? 4 : 12);
-            unsigned char *base = storage.bytes;
-            for (std::size_t i = 0; i < count; ++i) {
-                values.push_back(draw_elem(k, nullptr));
-                encode(k, values.back(), base + i * es);
-            }
-            elems = base;
-        }
-        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
-        e.add(null_out, COW_EINVAL);
-        cow_vec *out = sentinel<cow_vec>();
-        cow_vec **outp = null_out ? nullptr : &out;
-        before_call bc;
-        cow_status st;
-        if (how == 0 || how == 1)
-            st = cow_vec_with_capacity(outp, type, capacity, o.ptr());
-        else if ((how >= 2 && how <= 3) || how >= 6)
-            st = cow_vec_from_array(outp, type, elems, count, o.ptr());
-        else
-            st = cow_vec_new(outp, type, o.ptr());
-        if (!FUZZ_JUDGE("cow_vec_new", e, st, bc)) {
-            FUZZ_CHECK(out == sentinel<cow_vec>());
-            return bc.unchanged();
-        }
-        rep_model m;
-        m.kind = COW_KIND_VEC;
-        m.ek = k;
-        m.elems = values;
-        w.created(out, m, o);
-        std::vector<std::size_t> pos;
-        for (std::size_t i = 0; i < values.size(); ++i) pos.push_back(i);
-        settle(out, pos, {});
-        put(j, out);
-    }
-
     // Where an element to insert comes from: a fresh value, or an element
     // of the vector itself (aliasing its own storage).
     struct elem_source {
@@ -307,220 +245,6 @@ public:
         const void *ptr = nullptr;
         std::uint64_t value = 0;
     };
-    void draw_vec_source(elem_source &s, const rep_model *m, const void *h, elem_kind k, bool itself) {
-        if (m && !m->elems.empty() && in.ConsumeIntegralInRange<int>(0, 3) == 0) {
-            std::size_t i = in.ConsumeIntegralInRange<std::size_t>(0, m->elems.size() - 1);
-            s.ptr = cow_vec_get(static_cast<const cow_vec *>(h), i);
-            s.value = m->elems[i];
-            return;
-        }
-        s.value = draw_elem(k, h, itself);
-        encode(k, s.value, s.buf.bytes);
-        s.ptr = s.buf.bytes;
-    }
-
-    // push / insert / set: one element in.
-    void op_vec_put(int which, target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_VEC);
-        expectation e = t.defects;
-        elem_kind k = m ? m->ek : elem_kind::u8;
-        std::size_t len = m ? m->elems.size() : 0;
-        std::size_t index = which == 0 ? len : draw_index(in, len);
-        if (m && which == 1) e.add(index > len, COW_ERANGE);
-        if (m && which == 2) e.add(index >= len, COW_ERANGE);
-        elem_source s;
-        draw_vec_source(s, m, t.handle(), k, may_store_itself(t, m));
-        if (in.ConsumeIntegralInRange<int>(0, 15) == 0) {
-            s.ptr = nullptr;
-            e.add(true, COW_EINVAL);
-        }
-        bool want_old = which == 2 && in.ConsumeBool();
-        elem_buf old_value;
-        void *old = t.handle();
-        bool was_shared = m && w.shared(old);
-        before_call bc;
-        cow_status st;
-        auto **slot = t.slot<cow_vec>();
-        if (which == 0) st = cow_vec_push(slot, s.ptr);
-        else if (which == 1) st = cow_vec_insert(slot, index, s.ptr);
-        else st = cow_vec_set(slot, index, s.ptr, want_old ? old_value.bytes : nullptr);
-        if (!FUZZ_JUDGE("cow_vec_push/insert/set", e, st, bc)) return failed(t, old, bc);
-        std::uint64_t replaced = which == 2 ? m->elems[index] : 0;
-        std::uint64_t bytes = (which == 2 ? len - 1 : len) * size_of(k);
-        bool itself = k == elem_kind::handle && s.value == as_bits(old);
-        if (itself) {
-            storing_itself(old);
-            was_shared = true;
-        }
-        w.edited(old, t.handle(), true, bytes, [&](rep_model &r) {
-            if (which == 2) r.elems[index] = s.value;
-            else r.elems.insert(r.elems.begin() + static_cast<std::ptrdiff_t>(index), s.value);
-        });
-        if (itself) stored_itself(old);
-        if (t.handle() == old) settle(old, {index}, {});
-        // The replaced value leaves only now: the source may be that very
-        // element, held nowhere else, and the library clones it before it
-        // drops the old one.
-        if (which == 2) {
-            if (want_old) take_out(k, was_shared, replaced, old_value.bytes);
-            else if (k == elem_kind::handle && !was_shared && replaced) w.released(as_ptr(replaced));
-        }
-    }
-
-    void op_vec_extend(target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_VEC);
-        expectation e = t.defects;
-        elem_kind k = m ? m->ek : elem_kind::u8;
-        std::size_t len = m ? m->elems.size() : 0, es = size_of(k);
-        elems_buf storage;
-        std::vector<std::uint64_t> values;
-        const void *elems = storage.bytes;
-        std::size_t count = 0;
-        switch (in.ConsumeIntegralInRange<int>(0, 7)) {
-        case 0:
-            count = draw_huge(in);
-            e.add(true, COW_EOVERFLOW);
-            break;
-        case 1:
-            elems = nullptr;
-            count = in.ConsumeIntegralInRange<std::size_t>(0, 2);
-            e.add(count > 0, COW_EINVAL);
-            break;
-        case 2:
-            // The vector's own elements (a slice of itself).
-            if (m && len) {
-                std::size_t from = in.ConsumeIntegralInRange<std::size_t>(0, len - 1);
-                count = in.ConsumeIntegralInRange<std::size_t>(0, len - from);
-                elems = cow_vec_get(static_cast<const cow_vec *>(t.handle()), from);
-                values.assign(m->elems.begin() + static_cast<std::ptrdiff_t>(from),
-                              m->elems.begin() + static_cast<std::ptrdiff_t>(from + count));
-            }
-            break;
-        default:
-            count = in.ConsumeIntegralInRange<std::size_t>(0, k == elem_kind::handle ? 4 : sizeof storage.bytes / es < 24 ? sizeof storage.bytes / es : 24);
-            for (std::size_t i = 0; i < count; ++i) {
-                values.push_back(draw_elem(k, t.handle()));
-                encode(k, values.back(), storage.bytes + i * es);
-            }
-        }
-        void *old = t.handle();
-        before_call bc;
-        cow_status st = cow_vec_extend(t.slot<cow_vec>(), elems, count);
-        if (!FUZZ_JUDGE("cow_vec_extend", e, st, bc)) return failed(t, old, bc);
-        w.edited(old, t.handle(), count > 0, len * es, [&](rep_model &r) {
-            r.elems.insert(r.elems.end(), values.begin(), values.end());
-        });
-        if (t.handle() == old) {
-            std::vector<std::size_t> pos;
-            for (std::size_t i = 0; i < count; ++i) pos.push_back(len + i);
-            settle(old, pos, {});
-        }
-    }
-
-    // pop / erase / truncate / clear: elements out.
-    void op_vec_remove(int which, target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_VEC);
-        expectation e = t.defects;
-        elem_kind k = m ? m->ek : elem_kind::u8;
-        std::size_t len = m ? m->elems.size() : 0, es = size_of(k);
-        std::size_t at = 0, n = 0;  // the range removed
-        if (which == 0) {
-            if (m) e.add(len == 0, COW_ERANGE);
-            at = len ? len - 1 : 0;
-            n = 1;
-        } else if (which == 1) {
-            at = draw_index(in, len);
-            n = 1;
-            if (m) e.add(at >= len, COW_ERANGE);
-        } else if (which == 2) {
-            std::size_t new_len = draw_index(in, len);
-            if (m) e.add(new_len > len, COW_ERANGE);
-            at = new_len;
-            n = new_len <= len ? len - new_len : 0;
-        } else {
-            at = 0;
-            n = len;
-        }
-        bool want = which < 2 && in.ConsumeBool();
-        elem_buf out;
-        void *old = t.handle();
-        bool was_shared = m && w.shared(old);
-        std::vector<std::uint64_t> removed;
-        before_call bc;
-        cow_status st;
-        auto **slot = t.slot<cow_vec>();
-        if (which == 0) st = cow_vec_pop(slot, want ? out.bytes : nullptr);
-        else if (which == 1) st = cow_vec_erase(slot, at, want ? out.bytes : nullptr);
-        else if (which == 2) st = cow_vec_truncate(slot, at);
-        else st = cow_vec_clear(slot);
-        if (!FUZZ_JUDGE("cow_vec_pop/erase/truncate/clear", e, st, bc)) return failed(t, old, bc);
-        removed.assign(m->elems.begin() + static_cast<std::ptrdiff_t>(at),
-                       m->elems.begin() + static_cast<std::ptrdiff_t>(at + n));
-        if (want) {
-            take_out(k, was_shared, removed[0], out.bytes);
-        } else if (k == elem_kind::handle && !was_shared) {
-            for (auto v : removed)
-                if (v) w.released(as_ptr(v));
-        }
-        w.edited(old, t.handle(), n > 0, (len - n) * es, [&](rep_model &r) {
-            r.elems.erase(r.elems.begin() + static_cast<std::ptrdiff_t>(at),
-                          r.elems.begin() + static_cast<std::ptrdiff_t>(at + n));
-        });
-    }
-
-    void op_vec_reserve() {
-        target t = draw_target();
-        rep_model *m = model_of(t, COW_KIND_VEC);
-        expectation e = t.defects;
-        std::size_t len = m ? m->elems.size() : 0, es = m ? size_of(m->ek) : 1;
-        std::size_t add;
-        switch (in.ConsumeIntegralInRange<int>(0, 5)) {
-        case 0: add = draw_huge(in); break;
-        case 1: add = huge_request / es + 1; break;
-        default: add = in.ConsumeIntegralInRange<std::size_t>(0, 20);
-        }
-        if (m && too_many(add, es, len)) e.add(true, COW_EOVERFLOW);
-        void *old = t.handle();
-        before_call bc;
-        cow_status st = cow_vec_reserve(t.slot<cow_vec>(), add);
-        if (!FUZZ_JUDGE("cow_vec_reserve", e, st, bc)) return failed(t, old, bc);
-        w.edited(old, t.handle(), true, len * es, [](rep_model &) {});
-        FUZZ_CHECK(!cow_is_shared(t.handle()));
-    }
-
-    // make_mut (all elements) or get_mut (one): then write through it, or,
-    // for handle elements, edit the inner value through the element slot.
-    void op_vec_mut(bool one, target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_VEC);
-        expectation e = t.defects;
-        std::size_t len = m ? m->elems.size() : 0;
-        std::size_t index = one ? draw_index(in, len) : 0;
-        if (m && one) e.add(index >= len, COW_ERANGE);
-        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
-        if (one) e.add(null_out, COW_EINVAL);
-        void *p = sentinel<void>();
-        void *old = t.handle();
-        std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
-        before_call bc;
-        cow_status st = one ? cow_vec_get_mut(t.slot<cow_vec>(), index, null_out ? nullptr : &p)
-                            : cow_vec_make_mut(t.slot<cow_vec>(), null_out ? nullptr : &p);
-        if (!FUZZ_JUDGE("cow_vec_get_mut/make_mut", e, st, bc)) {
-            FUZZ_CHECK(p == sentinel<void>());
-            return failed(t, old, bc);
-        }
-        w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
-        FUZZ_CHECK(!cow_is_shared(t.handle()));
-        if (null_out || len == 0) return;
-        rep_model &r = w.rep(t.handle());
-        std::size_t i = one ? index : in.ConsumeIntegralInRange<std::size_t>(0, len - 1);
-        void *elem = static_cast<unsigned char *>(p) + (one ? 0 : i * size_of(r.ek));
-        FUZZ_CHECK(elem == cow_vec_get(static_cast<const cow_vec *>(t.handle()), i));
-        write_through(r.ek, elem, r.elems[i]);
-    }
 
     // Writes a new value into an element the caller may write (a get_mut or
     // make_mut pointer) and keeps the model in step. A handle element is a
@@ -549,38 +273,7 @@ public:
     // mixed target; the plain targets never store handles.
     virtual void edit_inner(void **, std::uint64_t &) {}
 
-    void op_vec_into() {
-        target t = draw_target();
-        rep_model *m = model_of(t, COW_KIND_VEC);
-        expectation e = t.defects;
-        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
-        e.add(null_out, COW_EINVAL);
-        cow_owned owned;
-        std::memset(&owned, 0x5a, sizeof owned);
-        const cow_owned untouched = owned;
-        void *old = t.handle();
-        bool was_shared = m && w.shared(old);
-        before_call bc;
-        cow_status st = cow_vec_into(t.slot<cow_vec>(), null_out ? nullptr : &owned);
-        if (!FUZZ_JUDGE("cow_vec_into", e, st, bc)) {
-            FUZZ_CHECK(std::memcmp(&owned, &untouched, sizeof owned) == 0);
-            return failed(t, old, bc);
-        }
-        FUZZ_CHECK(*t.where == nullptr && owned.data != nullptr && owned.len == m->elems.size());
-        elem_kind k = m->ek;
-        std::size_t es = size_of(k);
-        FUZZ_CHECK(reinterpret_cast<std::uintptr_t>(owned.data) % type_of(k)->elem_align == 0);
-        std::vector<std::uint64_t> values = m->elems;
-        // A unique vector's elements move out: its references go with them.
-        if (!was_shared && k == elem_kind::handle) m->elems.clear();
-        for (std::size_t i = 0; i < values.size(); ++i)
-            take_out(k, was_shared, values[i], static_cast<unsigned char *>(owned.data) + i * es);
-        w.released(old);
-        cow_owned_free(&owned);
-    }
-
-    // ---- cow_map ----------------------------------------------------------
-
+    // A key argument drawn for a map operation.
     struct key_draw {
         std::string bytes;           // what is passed
         const void *ptr = nullptr;
@@ -589,245 +282,7 @@ public:
         bool valid = true;           // a well-formed key argument
         bool utf8_bad = false;       // a string key that is not UTF-8
     };
-    key_draw draw_key(const rep_model *m, expectation &e) {
-        key_draw k;
-        bool var = m ? m->var_keys : true;
-        if (m && !m->entries.empty() && in.ConsumeBool()) {
-            // An existing key (so that replace / remove / get_mut find it).
-            auto it = m->entries.begin();
-            std::advance(it, in.ConsumeIntegralInRange<std::size_t>(0, m->entries.size() - 1));
-            k.model = it->first;
-            k.bytes = world::key_arg(*m, k.model);
-        } else if (var) {
-            k.bytes = in.ConsumeBool() ? draw_text(in, 12) : in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(0, 6));
-            k.model = k.bytes;
-        } else {
-            elem_kind kk = m ? m->kk : elem_kind::u32;
-            std::uint64_t v = draw_value(in, kk);
-            k.bytes.assign(size_of(kk), '\0');
-            encode(kk, v, k.bytes.data());
-            k.model = fixed_key(kk, v);
-        }
-        k.ptr = k.bytes.data();
-        k.len = k.bytes.size();
-        k.utf8_bad = m && m->string_keys && !utf8_ok(k.bytes);
-        switch (in.ConsumeIntegralInRange<int>(0, 19)) {
-        case 0:
-            k.ptr = nullptr;
-            k.valid = !(k.len > 0 || !var);
-            if (!var || k.len > 0) e.add(m != nullptr, COW_EINVAL);
-            if (var && k.len == 0) k.model.clear();
-            break;
-        case 1:
-            if (!var) {
-                std::size_t es = size_of(m ? m->kk : elem_kind::u32);
-                std::size_t r = in.ConsumeIntegralInRange<std::size_t>(1, 8);
-                k.len = in.ConsumeBool() ? es + r : es - (r < es ? r : es);  // too long or too short
-                k.valid = false;
-                e.add(m != nullptr, COW_EINVAL);
-            } else {
-                k.len = draw_huge(in);
-                k.valid = false;
-                e.add(m != nullptr, COW_EOVERFLOW);
-            }
-            break;
-        default: break;
-        }
-        return k;
-    }
 
-    void op_map_new() {
-        int j = draw_slot();
-        options_draw o = draw_options(in);
-        expectation e = o.defects;
-        rep_model m;
-        m.kind = COW_KIND_MAP;
-        m.ek = draw_value_kind();
-        int key_choice = in.ConsumeIntegralInRange<int>(0, 5);
-        const cow_type *kt;
-        if (key_choice == 0) {
-            m.var_keys = true;
-            kt = cow_type_bytes();
-        } else if (key_choice == 1) {
-            m.var_keys = m.string_keys = true;
-            kt = cow_type_string();
-        } else {
-            m.kk = key_kinds[in.ConsumeIntegralInRange<std::size_t>(0, key_kinds.size() - 1)];
-            kt = type_of(m.kk);
-        }
-        const cow_type *vt = type_of(m.ek);
-        switch (in.ConsumeIntegralInRange<int>(0, 15)) {
-        case 0: kt = nullptr; e.add(true, COW_EINVAL); break;
-        case 1: vt = in.ConsumeBool() ? cow_type_bytes() : cow_type_string(); e.add(true, COW_EINVAL); break;
-        default: break;
-        }
-        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
-        e.add(null_out, COW_EINVAL);
-        cow_map *out = sentinel<cow_map>();
-        before_call bc;
-        cow_status st = cow_map_new(null_out ? nullptr : &out, kt, vt, o.ptr());
-        if (!FUZZ_JUDGE("cow_map_new", e, st, bc)) {
-            FUZZ_CHECK(out == sentinel<cow_map>());
-            return bc.unchanged();
-        }
-        w.created(out, m, o);
-        put(j, out);
-    }
-
-    void op_map_insert(target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_MAP);
-        expectation e = t.defects;
-        key_draw k = draw_key(m, e);
-        e.add(m && k.valid && k.utf8_bad, COW_EUTF8);
-        elem_kind vk = m ? m->ek : elem_kind::u8;
-        elem_source s;
-        s.value = draw_elem(vk, t.handle(), may_store_itself(t, m));
-        encode(vk, s.value, s.buf.bytes);
-        s.ptr = s.buf.bytes;
-        if (in.ConsumeIntegralInRange<int>(0, 15) == 0) {
-            s.ptr = nullptr;
-            e.add(m != nullptr, COW_EINVAL);
-        }
-        bool want_old = in.ConsumeBool(), want_flag = in.ConsumeBool();
-        elem_buf old_value;
-        bool replaced = true;
-        void *old = t.handle();
-        bool was_shared = m && w.shared(old);
-        std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
-        before_call bc;
-        cow_status st = cow_map_insert(t.slot<cow_map>(), k.ptr, k.len, s.ptr,
-                                       want_old ? old_value.bytes : nullptr, want_flag ? &replaced : nullptr);
-        if (!FUZZ_JUDGE("cow_map_insert", e, st, bc)) return failed(t, old, bc);
-        bool itself = vk == elem_kind::handle && s.value == as_bits(old);
-        if (itself) {
-            storing_itself(old);
-            was_shared = true;
-        }
-        auto it = m->entries.find(k.model);
-        bool existed = it != m->entries.end();
-        if (want_flag) FUZZ_CHECK(replaced == existed);
-        if (existed) {
-            if (want_old) take_out(vk, was_shared, it->second, old_value.bytes);
-            else if (vk == elem_kind::handle && it->second) dropped_from(was_shared, it->second);
-        }
-        w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; });
-        if (itself) stored_itself(old);
-        if (t.handle() == old) settle(old, {}, {k.model});
-    }
-
-    void op_map_remove(target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_MAP);
-        expectation e = t.defects;
-        key_draw k = draw_key(m, e);
-        bool found = m && k.valid && m->entries.count(k.model);
-        e.add(m && k.valid && !found, COW_ENOTFOUND);
-        bool want = in.ConsumeBool();
-        elem_buf out;
-        void *old = t.handle();
-        bool was_shared = m && w.shared(old);
-        std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
-        before_call bc;
-        cow_status st = cow_map_remove(t.slot<cow_map>(), k.ptr, k.len, want ? out.bytes : nullptr);
-        if (!FUZZ_JUDGE("cow_map_remove", e, st, bc)) return failed(t, old, bc);
-        std::uint64_t v = m->entries.at(k.model);
-        if (want) take_out(m->ek, was_shared, v, out.bytes);
-        else if (m->ek == elem_kind::handle && v) dropped_from(was_shared, v);
-        w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries.erase(k.model); });
-    }
-
-    void op_map_get_mut(target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_MAP);
-        expectation e = t.defects;
-        key_draw k = draw_key(m, e);
-        bool found = m && k.valid && m->entries.count(k.model);
-        e.add(m && k.valid && !found, COW_ENOTFOUND);
-        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
-        e.add(null_out, COW_EINVAL);
-        void *p = sentinel<void>();
-        void *old = t.handle();
-        std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
-        before_call bc;
-        cow_status st = cow_map_get_mut(t.slot<cow_map>(), k.ptr, k.len, null_out ? nullptr : &p);
-        if (!FUZZ_JUDGE("cow_map_get_mut", e, st, bc)) {
-            FUZZ_CHECK(p == sentinel<void>());
-            return failed(t, old, bc);
-        }
-        w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
-        rep_model &r = w.rep(t.handle());
-        FUZZ_CHECK(p == cow_map_get(static_cast<const cow_map *>(t.handle()), k.ptr, k.len));
-        write_through(r.ek, p, r.entries.at(k.model));
-    }
-
-    void op_map_clear() {
-        target t = draw_target();
-        rep_model *m = model_of(t, COW_KIND_MAP);
-        expectation e = t.defects;
-        void *old = t.handle();
-        bool was_shared = m && w.shared(old);
-        before_call bc;
-        cow_status st = cow_map_clear(t.slot<cow_map>());
-        if (!FUZZ_JUDGE("cow_map_clear", e, st, bc)) return failed(t, old, bc);
-        if (m->ek == elem_kind::handle && !was_shared)
-            for (auto &[key, v] : m->entries)
-                if (v) w.released(as_ptr(v));
-        w.edited(old, t.handle(), !m->entries.empty(), 0, [](rep_model &r) { r.entries.clear(); });
-    }
-
-    // Lookups with absent and malformed keys find nothing and change nothing.
-    void op_map_lookup() {
-        expectation e;
-        const void *h = draw_source(e);
-        rep_model *m = e.ok() && w.rep(h).kind == COW_KIND_MAP ? &w.rep(h) : nullptr;
-        expectation ignored;
-        key_draw k = draw_key(m, ignored);
-        bool found = m && k.valid && m->entries.count(k.model);
-        auto *map = static_cast<const cow_map *>(h);
-        FUZZ_CHECK(cow_map_contains(map, k.ptr, k.len) == found);
-        const void *v = cow_map_get(map, k.ptr, k.len);
-        FUZZ_CHECK((v != nullptr) == found);
-        if (found) FUZZ_CHECK(decode(m->ek, v) == m->entries.at(k.model));
-    }
-
-    // ---- cow_box ----------------------------------------------------------
-
-    void op_box_new() {
-        int j = draw_slot();
-        options_draw o = draw_options(in);
-        expectation e = o.defects;
-        elem_kind k = draw_value_kind();
-        const cow_type *type = type_of(k);
-        if (in.ConsumeIntegralInRange<int>(0, 15) == 0) {
-            type = in.ConsumeBool() ? nullptr : cow_type_bytes();
-            e.add(true, COW_EINVAL);
-        }
-        elem_source s;
-        s.value = draw_elem(k, nullptr);
-        encode(k, s.value, s.buf.bytes);
-        s.ptr = s.buf.bytes;
-        if (in.ConsumeIntegralInRange<int>(0, 15) == 0) {
-            s.ptr = nullptr;
-            e.add(true, COW_EINVAL);
-        }
-        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
-        e.add(null_out, COW_EINVAL);
-        cow_box *out = sentinel<cow_box>();
-        before_call bc;
-        cow_status st = cow_box_new(null_out ? nullptr : &out, type, s.ptr, o.ptr());
-        if (!FUZZ_JUDGE("cow_box_new", e, st, bc)) {
-            FUZZ_CHECK(out == sentinel<cow_box>());
-            return bc.unchanged();
-        }
-        rep_model m;
-        m.kind = COW_KIND_BOX;
-        m.ek = k;
-        m.boxed = s.value;
-        w.created(out, m, o);
-        settle_box(out);
-        put(j, out);
-    }
     // The box's handle value was stored as a clone of the model's value.
     void settle_box(const void *h) {
         rep_model &r = w.rep(h);
@@ -837,96 +292,35 @@ public:
         stored_clone(src, r.boxed);
     }
 
-    void op_box_make_mut(target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_BOX);
-        expectation e = t.defects;
-        bool want = in.ConsumeIntegralInRange<int>(0, 5) != 0;
-        void *p = sentinel<void>();
-        void *old = t.handle();
-        std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
-        before_call bc;
-        cow_status st = cow_box_make_mut(t.slot<cow_box>(), want ? &p : nullptr);
-        if (!FUZZ_JUDGE("cow_box_make_mut", e, st, bc)) {
-            FUZZ_CHECK(p == sentinel<void>());
-            return failed(t, old, bc);
-        }
-        w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
-        FUZZ_CHECK(!cow_is_shared(t.handle()));
-        if (!want) return;
-        rep_model &r = w.rep(t.handle());
-        FUZZ_CHECK(p == cow_box_get(static_cast<const cow_box *>(t.handle())));
-        write_through(r.ek, p, r.boxed);
-    }
-
-    // cow_box_update with a function that writes a new value and then
-    // succeeds or fails.
+    // What cow_box_update's function (update_fn) writes and returns.
     struct update_ctx {
         elem_kind k;
         std::uint64_t value;
         cow_status result;
         int calls = 0;
     };
-    static cow_status update_fn(void *ctx, void *value) {
-        auto *u = static_cast<update_ctx *>(ctx);
-        ++u->calls;
-        if (u->k == elem_kind::tracked)
-            std::memcpy(value, &u->value, sizeof u->value);
-        else
-            encode(u->k, u->value, value);
-        return u->result;
-    }
-    void op_box_update(target *given = nullptr) {
-        target t = given ? *given : draw_target();
-        rep_model *m = model_of(t, COW_KIND_BOX);
-        expectation e = t.defects;
-        elem_kind k = m ? m->ek : elem_kind::u8;
-        if (k == elem_kind::handle) return;  // handle boxes are edited through make_mut
-        static const cow_status results[] = {COW_OK, COW_OK, COW_OK, COW_ENOMEM, COW_ECALLBACK, 4242};
-        update_ctx u{k, draw_value(in, k), results[in.ConsumeIntegralInRange<int>(0, 5)]};
-        bool null_fn = in.ConsumeIntegralInRange<int>(0, 15) == 0;
-        e.add(null_fn, COW_EINVAL);
-        void *old = t.handle();
-        bool was_shared = m && w.shared(old);
-        std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
-        before_call bc;
-        cow_status st = cow_box_update(t.slot<cow_box>(), null_fn ? nullptr : update_fn, &u);
-        if (e.ok() && u.calls == 1 && u.result != COW_OK) {
-            // The function failed: its status comes back as is. A copy made
-            // for it is discarded; a unique value keeps what fn wrote.
-            FUZZ_CHECK(st == u.result);
-            FUZZ_CHECK(*t.where == old);
-            if (!was_shared) m->boxed = u.value;
-            else bc.unchanged();
-            return;
-        }
-        if (!FUZZ_JUDGE("cow_box_update", e, st, bc)) {
-            FUZZ_CHECK(u.calls == 0);
-            return failed(t, old, bc);
-        }
-        FUZZ_CHECK(u.calls == 1);
-        w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.boxed = u.value; });
-    }
 
-    void op_box_into() {
-        target t = draw_target();
-        rep_model *m = model_of(t, COW_KIND_BOX);
-        expectation e = t.defects;
-        bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
-        e.add(null_out, COW_EINVAL);
-        elem_buf out;
-        void *old = t.handle();
-        bool was_shared = m && w.shared(old);
-        before_call bc;
-        cow_status st = cow_box_into(t.slot<cow_box>(), null_out ? nullptr : out.bytes);
-        if (!FUZZ_JUDGE("cow_box_into", e, st, bc)) return failed(t, old, bc);
-        FUZZ_CHECK(*t.where == nullptr);
-        elem_kind k = m->ek;
-        std::uint64_t v = m->boxed;
-        if (!was_shared && k == elem_kind::handle) m->boxed = 0;  // moved out with its reference
-        take_out(k, was_shared, v, out.bytes);
-        w.released(old);
-    }
+    // The operations of each kind: vec_ops.hpp, map_ops.hpp, box_ops.hpp.
+    void op_vec_new();
+    void draw_vec_source(elem_source &s, const rep_model *m, const void *h, elem_kind k, bool itself);
+    void op_vec_put(vec_put which, target *given = nullptr);
+    void op_vec_extend(target *given = nullptr);
+    void op_vec_remove(vec_removal which, target *given = nullptr);
+    void op_vec_reserve();
+    void op_vec_mut(bool one, target *given = nullptr);
+    void op_vec_into();
+    key_draw draw_key(const rep_model *m, expectation &e);
+    void op_map_new();
+    void op_map_insert(target *given = nullptr);
+    void op_map_remove(target *given = nullptr);
+    void op_map_get_mut(target *given = nullptr);
+    void op_map_clear();
+    void op_map_lookup();
+    void op_box_new();
+    void op_box_make_mut(target *given = nullptr);
+    static cow_status update_fn(void *ctx, void *value);
+    void op_box_update(target *given = nullptr);
+    void op_box_into();
 
     // Typed queries of the container kinds on NULL, fake and wrong kinds.
     void op_container_queries() {

@@ -1,7 +1,7 @@
 // Fuzz target: cow_box (make_mut, update with a function that may fail,
-// into) over values of every shape. Operations in container_ops.hpp; the
+// into) over values of every shape. Operations in box_ops.hpp; the
 // model in world.hpp, checked after every call.
-#include "container_ops.hpp"
+#include "box_ops.hpp"
 
 namespace {
 

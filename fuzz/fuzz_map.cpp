@@ -1,7 +1,7 @@
 // Fuzz target: cow_map with fixed-size keys (integers, floats with NaN and
 // -0.0, a type with callbacks), byte and UTF-8 string keys, and values of
-// every shape. Operations in container_ops.hpp; the model in world.hpp.
-#include "container_ops.hpp"
+// every shape. Operations in map_ops.hpp; the model in world.hpp.
+#include "map_ops.hpp"
 
 namespace {
 

@@ -5,7 +5,9 @@
 // copy per shared level, never a change seen by another holder. Element
 // handles are cloned when stored and when their container is copied; the
 // model (world.hpp) counts those references in every strong count.
-#include "container_ops.hpp"
+#include "box_ops.hpp"
+#include "map_ops.hpp"
+#include "vec_ops.hpp"
 
 namespace {
 
@@ -76,8 +78,8 @@ struct mixed_fuzzer : container_fuzzer {
             break;
         case COW_KIND_VEC:
             switch (in.ConsumeIntegralInRange<int>(0, 4)) {
-            case 0: op_vec_put(0, &t); break;
-            case 1: op_vec_remove(1, &t); break;
+            case 0: op_vec_put(vec_put::push, &t); break;
+            case 1: op_vec_remove(vec_removal::erase, &t); break;
             case 2: op_vec_extend(&t); break;
             default: op_vec_mut(true, &t); break;  // one level deeper
             }
@@ -108,9 +110,9 @@ struct mixed_fuzzer : container_fuzzer {
         case 4: op_box_new(); break;
         case 5: case 6: op_clone(); break;
         case 7: op_release(); break;
-        case 8: case 9: op_vec_put(0); break;
-        case 10: op_vec_put(2); break;
-        case 11: op_vec_remove(1); break;
+        case 8: case 9: op_vec_put(vec_put::push); break;
+        case 10: op_vec_put(vec_put::set); break;
+        case 11: op_vec_remove(vec_removal::erase); break;
         case 12: case 13: op_vec_mut(true); break;
         case 14: case 15: op_map_insert(); break;
         case 16: op_map_get_mut(); break;

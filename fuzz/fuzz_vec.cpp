@@ -1,7 +1,7 @@
 // Fuzz target: cow_vec with elements of every shape (1 to 320 bytes, 64-byte
 // alignment, a type with copy/drop callbacks that can fail). Operations in
-// container_ops.hpp; the model in world.hpp, checked after every call.
-#include "container_ops.hpp"
+// vec_ops.hpp; the model in world.hpp, checked after every call.
+#include "vec_ops.hpp"
 
 namespace {
 
@@ -25,14 +25,14 @@ struct vec_fuzzer : container_fuzzer {
         case 0: case 1: op_vec_new(); break;
         case 2: case 3: op_clone(); break;
         case 4: op_release(); break;
-        case 5: case 6: op_vec_put(0); break;
-        case 7: op_vec_put(1); break;
-        case 8: op_vec_put(2); break;
+        case 5: case 6: op_vec_put(vec_put::push); break;
+        case 7: op_vec_put(vec_put::insert); break;
+        case 8: op_vec_put(vec_put::set); break;
         case 9: op_vec_extend(); break;
-        case 10: op_vec_remove(0); break;
-        case 11: op_vec_remove(1); break;
-        case 12: op_vec_remove(2); break;
-        case 13: op_vec_remove(3); break;
+        case 10: op_vec_remove(vec_removal::pop); break;
+        case 11: op_vec_remove(vec_removal::erase); break;
+        case 12: op_vec_remove(vec_removal::truncate); break;
+        case 13: op_vec_remove(vec_removal::clear); break;
         case 14: op_vec_reserve(); break;
         case 15: op_vec_mut(true); break;
         case 16: op_vec_mut(false); break;
