@@ -320,6 +320,40 @@ void BM_vec_extend_cow(benchmark::State &state) {
 BENCHMARK(BM_vec_extend_std)->Arg(1000)->Arg(1000000);
 BENCHMARK(BM_vec_extend_cow)->Arg(1000)->Arg(1000000);
 
+// Appending n elements one push at a time to an emptied vector that keeps
+// its storage: the cost of one push call on a unique vector with room.
+void BM_vec_push_std(benchmark::State &state) {
+    std::size_t n = static_cast<std::size_t>(state.range(0));
+    const std::vector<std::uint64_t> &src = vec_data_of(n).values;
+    std::vector<std::uint64_t> v;
+    for (auto _ : state) {
+        v.clear();
+        for (std::size_t i = 0; i < n; ++i) v.push_back(src[i]);
+        benchmark::DoNotOptimize(v.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+
+void BM_vec_push_cow(benchmark::State &state) {
+    std::size_t n = static_cast<std::size_t>(state.range(0));
+    const std::vector<std::uint64_t> &src = vec_data_of(n).values;
+    cow_vec *v = nullptr;
+    must(cow_vec_new(&v, cow_type_u64(), nullptr), "cow_vec_new");
+    for (auto _ : state) {
+        if (cow_vec_clear(&v) != COW_OK) std::abort();
+        for (std::size_t i = 0; i < n; ++i)
+            if (cow_vec_push(&v, &src[i]) != COW_OK) std::abort();
+        benchmark::ClobberMemory();
+    }
+    if (cow_vec_len(v) != n || *static_cast<const std::uint64_t *>(cow_vec_get(v, n - 1)) != src[n - 1])
+        state.SkipWithError("cow_vec_push gave wrong contents");
+    cow_vec_release(v);
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_vec_push_std)->Arg(1000)->Arg(1000000);
+BENCHMARK(BM_vec_push_cow)->Arg(1000)->Arg(1000000);
+
 // ---------------------------------------------------------------------------
 // Map memory per entry at 1,000,000 u64 -> u64 entries. Two rulers for both:
 // bytes requested from the allocator (libcow: cow_global_stats live_bytes;

@@ -164,6 +164,9 @@ def build(table):
     for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
         t.add(f"extend by {nlabel} (storage kept)", f"BM_vec_extend_cow/{n}",
               f"BM_vec_extend_std/{n}", 1.2)
+    for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
+        t.add(f"push {nlabel} one by one (storage kept)", f"BM_vec_push_cow/{n}",
+              f"BM_vec_push_std/{n}", None)
     t.section("map memory per entry, 1,000,000 u64 -> u64 (libcow vs std::unordered_map)")
     t.add_memory("requested bytes / entry", "BM_map_memory_cow/iterations:1/repeats:1",
                  "BM_map_memory_std/iterations:1/repeats:1", "bytes_per_entry")
