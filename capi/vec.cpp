@@ -1,6 +1,6 @@
 // cow_vec: argument checking and translation to the vector core.
 #include "../src/type.hpp"
-#include "../src/vec.hpp"
+#include "../src/vec/vec.hpp"
 
 #include "api.hpp"
 
@@ -19,7 +19,6 @@ cow_status edit_vec(cow_vec **slot, Edit edit) noexcept {
     return cow::capi::edit_slot<vec_rep>(slot, K, edit);
 }
 
-using cow::capi::make_unique;
 
 cow_status create(cow_vec **out, const cow_type *type, const void *elems, size_t count,
                   size_t capacity, const cow_options *options) noexcept {
@@ -58,7 +57,7 @@ COW_API void cow_vec_release(cow_vec *vec) noexcept { cow::capi::release_of_kind
 
 COW_API size_t cow_vec_len(const cow_vec *vec) noexcept {
     vec_rep *v = vec_of(vec);
-    return v ? v->len : 0;
+    return v ? vec_len(v) : 0;
 }
 
 COW_API const cow_type *cow_vec_type(const cow_vec *vec) noexcept {
@@ -68,17 +67,14 @@ COW_API const cow_type *cow_vec_type(const cow_vec *vec) noexcept {
 
 COW_API const void *cow_vec_get(const cow_vec *vec, size_t index) noexcept {
     vec_rep *v = vec_of(vec);
-    if (!v || index >= v->len) return nullptr;
-    return vec_at(v, index);
+    return v ? vec_get(v, index) : nullptr;
 }
 
 COW_API cow_status cow_vec_get_mut(cow_vec **slot, size_t index, void **out_elem) noexcept {
     if (!out_elem) return COW_EINVAL;
     return edit_vec(slot, [&](vec_rep **v) {
-        if (index >= (*v)->len) return COW_ERANGE;
-        cow_status s = make_unique(v);
-        if (s == COW_OK) *out_elem = vec_at(*v, index);
-        return s;
+        if (index >= vec_len(*v)) return COW_ERANGE;
+        return vec_get_mut(v, index, out_elem);
     });
 }
 
@@ -86,41 +82,41 @@ COW_API cow_status cow_vec_set(cow_vec **slot, size_t index, const void *elem,
                                void *out_old) noexcept {
     if (!elem) return COW_EINVAL;
     return edit_vec(slot, [&](vec_rep **v) {
-        if (index >= (*v)->len) return COW_ERANGE;
+        if (index >= vec_len(*v)) return COW_ERANGE;
         return vec_set(v, index, elem, out_old);
     });
 }
 
 COW_API cow_status cow_vec_push(cow_vec **slot, const void *elem) noexcept {
     if (!elem) return COW_EINVAL;
-    return edit_vec(slot, [&](vec_rep **v) { return vec_insert(v, (*v)->len, elem, 1); });
+    return edit_vec(slot, [&](vec_rep **v) { return vec_push(v, elem); });
 }
 
 COW_API cow_status cow_vec_pop(cow_vec **slot, void *out_elem) noexcept {
     return edit_vec(slot, [&](vec_rep **v) {
-        if ((*v)->len == 0) return COW_ERANGE;
-        return vec_remove(v, (*v)->len - 1, 1, out_elem);
+        if (vec_len(*v) == 0) return COW_ERANGE;
+        return vec_remove(v, vec_len(*v) - 1, 1, out_elem);
     });
 }
 
 COW_API cow_status cow_vec_insert(cow_vec **slot, size_t index, const void *elem) noexcept {
     if (!elem) return COW_EINVAL;
     return edit_vec(slot, [&](vec_rep **v) {
-        if (index > (*v)->len) return COW_ERANGE;
+        if (index > vec_len(*v)) return COW_ERANGE;
         return vec_insert(v, index, elem, 1);
     });
 }
 
 COW_API cow_status cow_vec_erase(cow_vec **slot, size_t index, void *out_elem) noexcept {
     return edit_vec(slot, [&](vec_rep **v) {
-        if (index >= (*v)->len) return COW_ERANGE;
+        if (index >= vec_len(*v)) return COW_ERANGE;
         return vec_remove(v, index, 1, out_elem);
     });
 }
 
 COW_API cow_status cow_vec_extend(cow_vec **slot, const void *elems, size_t count) noexcept {
     if (!elems && count) return COW_EINVAL;
-    return edit_vec(slot, [&](vec_rep **v) { return vec_insert(v, (*v)->len, elems, count); });
+    return edit_vec(slot, [&](vec_rep **v) { return vec_insert(v, vec_len(*v), elems, count); });
 }
 
 COW_API cow_status cow_vec_reserve(cow_vec **slot, size_t additional) noexcept {
@@ -128,12 +124,12 @@ COW_API cow_status cow_vec_reserve(cow_vec **slot, size_t additional) noexcept {
 }
 
 COW_API cow_status cow_vec_clear(cow_vec **slot) noexcept {
-    return edit_vec(slot, [&](vec_rep **v) { return vec_remove(v, 0, (*v)->len, nullptr); });
+    return edit_vec(slot, [&](vec_rep **v) { return vec_remove(v, 0, vec_len(*v), nullptr); });
 }
 
 COW_API cow_status cow_vec_truncate(cow_vec **slot, size_t new_len) noexcept {
     return edit_vec(slot, [&](vec_rep **v) {
-        std::size_t len = (*v)->len;
+        std::size_t len = vec_len(*v);
         if (new_len > len) return COW_ERANGE;
         return vec_remove(v, new_len, len - new_len, nullptr);
     });
@@ -143,19 +139,11 @@ COW_API cow_status cow_vec_data(const cow_vec *vec, const void **out_data) noexc
     cow_status s = handle_status(vec, K);
     if (s != COW_OK) return s;
     if (!out_data) return COW_EINVAL;
-    vec_rep *v = vec_of(vec);
-    if (!vec_is_flat(v)) return COW_ENOTCONTIGUOUS;
-    *out_data = v->store.data;
-    return COW_OK;
+    return vec_data(vec_of(vec), out_data);
 }
 
 COW_API cow_status cow_vec_make_mut(cow_vec **slot, void **out_data) noexcept {
-    return edit_vec(slot, [&](vec_rep **v) {
-        // A tree representation would be flattened here (O(n)).
-        cow_status s = make_unique(v);
-        if (s == COW_OK && out_data) *out_data = (*v)->store.data;
-        return s;
-    });
+    return edit_vec(slot, [&](vec_rep **v) { return vec_make_mut(v, out_data); });
 }
 
 COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *vec) noexcept {
@@ -175,13 +163,7 @@ COW_API bool cow_vec_next_span(cow_vec_cursor *cursor, const void **out_data,
                                size_t *out_count) noexcept {
     if (!cursor || !out_data || !out_count || cursor->size < sizeof(cow_vec_cursor)) return false;
     vec_rep *v = vec_of(cursor->vec);
-    if (!v || cursor->next >= v->len) return false;
-    // A flat vector is one span; a tree would walk cursor->path leaf by leaf.
-    if (!vec_is_flat(v)) return false;
-    *out_data = vec_at(v, cursor->next);
-    *out_count = v->len - cursor->next;
-    cursor->next = v->len;
-    return true;
+    return v && vec_next_span(v, cursor, out_data, out_count);
 }
 
 COW_API cow_status cow_vec_into(cow_vec **slot, cow_owned *out) noexcept {

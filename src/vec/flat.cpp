@@ -1,18 +1,51 @@
-#include "vec.hpp"
+#include "flat.hpp"
 
 #include <cstdint>
 #include <cstring>
 #include <new>
 
-#include "alloc.hpp"
-#include "scratch.hpp"
-#include "type.hpp"
+#include "../alloc.hpp"
+#include "../scratch.hpp"
+#include "../type.hpp"
 
 namespace cow::detail {
 namespace {
 
 // What an empty vector points at: never written (its capacity is 0).
 alignas(COW_MAX_ALIGN) unsigned char empty_area[COW_MAX_ALIGN];
+
+// A block of element storage, on its own (before it belongs to a vector).
+struct storage {
+    unsigned char *data;  // the first element, aligned to the element type
+    std::size_t cap;
+    void *block;
+    std::size_t block_size;
+};
+
+storage no_storage() noexcept { return storage{empty_area, 0, nullptr, 0}; }
+
+storage storage_of(const flat_vec *v) noexcept {
+    return storage{v->flat, v->flat_cap, v->block, v->block_size};
+}
+
+void adopt(flat_vec *v, const storage &s) noexcept {
+    v->flat = s.data;
+    v->flat_cap = s.cap;
+    v->block = s.block;
+    v->block_size = s.block_size;
+}
+
+flat_vec *as_flat(vec_rep *v) noexcept { return static_cast<flat_vec *>(v); }
+
+// A flat vector's length is in both len and flat_len (see vec_rep).
+void set_len(vec_rep *v, std::size_t n) noexcept {
+    v->len = n;
+    v->flat_len = n;
+}
+
+unsigned char *at(const vec_rep *v, std::size_t index) noexcept {
+    return v->flat + index * v->elem_size;
+}
 
 // Extra bytes to reach elem_align inside a block: mem_alloc gives malloc
 // alignment, enough for anything up to max_align_t.
@@ -36,9 +69,7 @@ bool inside(const void *p, const void *lo, const void *hi) noexcept {
     return x >= reinterpret_cast<std::uintptr_t>(lo) && x < reinterpret_cast<std::uintptr_t>(hi);
 }
 
-vec_storage no_storage() noexcept { return vec_storage{empty_area, 0, nullptr, 0}; }
-
-cow_status storage_alloc(const cow_type *t, std::size_t cap, vec_storage &out) noexcept {
+cow_status storage_alloc(const cow_type *t, std::size_t cap, storage &out) noexcept {
     if (cap == 0) {
         out = no_storage();
         return COW_OK;
@@ -47,13 +78,12 @@ cow_status storage_alloc(const cow_type *t, std::size_t cap, vec_storage &out) n
     std::size_t size = cap * t->elem_size + align_pad(t);
     void *block = mem_alloc(size);
     if (!block) return COW_ENOMEM;
-    out = vec_storage{align_up(block, t->elem_align), cap, block, size};
+    out = storage{align_up(block, t->elem_align), cap, block, size};
     return COW_OK;
 }
 
-void storage_free(vec_storage &s) noexcept {
+void storage_free(const storage &s) noexcept {
     if (s.block) mem_free(s.block, s.block_size);
-    s = no_storage();
 }
 
 // Geometric growth: at least doubles, at least 4 elements, never beyond
@@ -65,40 +95,40 @@ std::size_t grown(std::size_t cap, std::size_t need, std::size_t limit) noexcept
 }
 
 // A header with storage for `cap` elements, not yet initialised as a rep.
-cow_status alloc_vec(const cow_type *t, std::size_t cap, vec_rep **out) noexcept {
-    vec_storage store;
+cow_status alloc_vec(const cow_type *t, std::size_t cap, flat_vec **out) noexcept {
+    storage store;
     cow_status s = storage_alloc(t, cap, store);
     if (s != COW_OK) return s;
-    void *mem = mem_alloc(sizeof(vec_rep));
+    void *mem = mem_alloc(sizeof(flat_vec));
     if (!mem) {
         storage_free(store);
         return COW_ENOMEM;
     }
-    auto *v = new (mem) vec_rep();
+    auto *v = new (mem) flat_vec();
     v->type = t;
     v->elem_size = t->elem_size;
-    v->len = 0;
-    v->store = store;
+    set_len(v, 0);
+    adopt(v, store);
     *out = v;
     return COW_OK;
 }
 
 // Frees a vector's memory after its elements were dropped or moved out.
-void free_vec(vec_rep *v) noexcept {
-    storage_free(v->store);
-    v->~vec_rep();
-    mem_free(v, sizeof(vec_rep));
+void free_vec(flat_vec *v) noexcept {
+    storage_free(storage_of(v));
+    v->~flat_vec();
+    mem_free(v, sizeof(flat_vec));
 }
 
 // Drops the elements, then frees (for a copy that was never published).
-void discard_vec(vec_rep *v) noexcept {
-    type_drop_n(v->type, v->store.data, v->len);
+void discard_vec(flat_vec *v) noexcept {
+    type_drop_n(v->type, v->flat, v->len);
     free_vec(v);
 }
 
 void last_handle_released(rep *r) noexcept {
-    vec_rep *v = as_vec(r);
-    type_drop_n(v->type, v->store.data, v->len);
+    flat_vec *v = static_cast<flat_vec *>(r);
+    type_drop_n(v->type, v->flat, v->len);
     rep_retire(v);
     free_vec(v);
 }
@@ -106,36 +136,37 @@ void last_handle_released(rep *r) noexcept {
 // A private copy laid out as src[0..at) ++ fill[0..count) ++
 // src[at + skip..len), with room for `cap` (>= its length) elements. The
 // fill is moved in byte for byte: it holds copies the caller made, or plain
-// values of a type without a copy callback (see vec_insert). Not yet
+// values of a type without a copy callback (see insert). Not yet
 // initialised as a rep; src and fill are untouched when this fails.
-cow_status copy_edited(const vec_rep *src, std::size_t at, std::size_t skip, const void *fill,
-                       std::size_t count, std::size_t cap, vec_rep **out) noexcept {
+cow_status copy_edited(const vec_rep *src, std::size_t at_index, std::size_t skip,
+                       const void *fill, std::size_t count, std::size_t cap,
+                       flat_vec **out) noexcept {
     const cow_type *t = src->type;
     std::size_t es = t->elem_size;
-    std::size_t tail = src->len - at - skip;
-    vec_rep *c;
+    std::size_t tail = src->len - at_index - skip;
+    flat_vec *c;
     cow_status s = alloc_vec(t, cap, &c);
     if (s != COW_OK) return s;
-    unsigned char *d = c->store.data;
-    s = type_copy_n(t, d, src->store.data, at);
+    unsigned char *d = c->flat;
+    s = type_copy_n(t, d, src->flat, at_index);
     if (s == COW_OK) {
-        c->len = at;
-        s = type_copy_n(t, d + (at + count) * es, vec_at(src, at + skip), tail);
+        set_len(c, at_index);
+        s = type_copy_n(t, d + (at_index + count) * es, at(src, at_index + skip), tail);
     }
     if (s != COW_OK) {
         discard_vec(c);  // drops exactly the c->len elements copied so far
         return s;
     }
     // Nothing can fail from here on, so the fill is moved in last.
-    if (count) std::memcpy(d + at * es, fill, count * es);
-    c->len = at + count + tail;
+    if (count) std::memcpy(d + at_index * es, fill, count * es);
+    set_len(c, at_index + count + tail);
     *out = c;
     return COW_OK;
 }
 
 cow_status copy(const rep *r, rep **out) noexcept {
     auto *v = static_cast<const vec_rep *>(r);
-    vec_rep *c;
+    flat_vec *c;
     cow_status s = copy_edited(v, v->len, 0, nullptr, 0, v->len, &c);
     if (s == COW_OK) *out = c;
     return s;
@@ -143,27 +174,26 @@ cow_status copy(const rep *r, rep **out) noexcept {
 
 std::size_t value_bytes(const rep *r) noexcept {
     auto *v = static_cast<const vec_rep *>(r);
-    return v->len * v->type->elem_size;
+    return v->len * v->elem_size;
 }
-
 
 // Publishes copy c in place of the shared *slot: one copy of the elements
 // taken from the original, then the slot's old reference is dropped.
-void replace_shared(vec_rep **slot, vec_rep *c, std::size_t copied_elems) noexcept {
+void replace_shared(vec_rep **slot, flat_vec *c, std::size_t copied_elems) noexcept {
     vec_rep *old = *slot;
-    rep_init_copy(c, old, copied_elems * old->type->elem_size, false);
+    rep_init_copy(c, old, copied_elems * old->elem_size, false);
     *slot = c;
     rep_release(old);
 }
 
-// Unique vector, room available, at < len: shift the tail up, then move
-// the new elements (as in copy_edited) into the gap, element by element
+// Unique vector, room available, at_index < len: shift the tail up, then
+// move the new elements (as in copy_edited) into the gap, element by element
 // because a source may lie in the shifted tail.
-void insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::size_t count) noexcept {
-    const cow_type *t = v->type;
-    std::size_t es = t->elem_size;
-    unsigned char *gap = vec_at(v, at);
-    unsigned char *tail_end = vec_at(v, v->len);
+void insert_in_place(vec_rep *v, std::size_t at_index, const void *elems,
+                     std::size_t count) noexcept {
+    std::size_t es = v->elem_size;
+    unsigned char *gap = at(v, at_index);
+    unsigned char *tail_end = at(v, v->len);
     std::memmove(gap + count * es, gap, tail_end - gap);
     auto *src = static_cast<const unsigned char *>(elems);
     for (std::size_t i = 0; i < count; ++i) {
@@ -171,93 +201,64 @@ void insert_in_place(vec_rep *v, std::size_t at, const void *elems, std::size_t 
         if (inside(from, gap, tail_end)) from += count * es;  // it moved
         std::memcpy(gap + i * es, from, es);
     }
-    v->len += count;
+    set_len(v, v->len + count);
 }
 
 // Unique vector that must grow to hold `need` elements: the new elements
 // are moved (as in copy_edited) into the new block first (while a source
 // inside the old block is still valid), then the old elements.
-cow_status insert_growing(vec_rep *v, std::size_t at, const void *elems, std::size_t count,
-                          std::size_t need) noexcept {
+cow_status insert_growing(flat_vec *v, std::size_t at_index, const void *elems,
+                          std::size_t count, std::size_t need) noexcept {
     const cow_type *t = v->type;
     std::size_t es = t->elem_size;
-    vec_storage fresh;
-    cow_status s = storage_alloc(t, grown(v->store.cap, need, max_elems(t)), fresh);
+    storage fresh;
+    cow_status s = storage_alloc(t, grown(v->flat_cap, need, max_elems(t)), fresh);
     if (s != COW_OK) return s;
-    if (count) std::memcpy(fresh.data + at * es, elems, count * es);
-    if (at) std::memcpy(fresh.data, v->store.data, at * es);
-    if (v->len > at) std::memcpy(fresh.data + (at + count) * es, vec_at(v, at), (v->len - at) * es);
-    storage_free(v->store);
-    v->store = fresh;
-    v->len += count;
+    if (count) std::memcpy(fresh.data + at_index * es, elems, count * es);
+    if (at_index) std::memcpy(fresh.data, v->flat, at_index * es);
+    if (v->len > at_index)
+        std::memcpy(fresh.data + (at_index + count) * es, at(v, at_index), (v->len - at_index) * es);
+    storage_free(storage_of(v));
+    adopt(v, fresh);
+    set_len(v, v->len + count);
     return COW_OK;
 }
 
-}  // namespace
-
-const rep_ops vec_ops = {last_handle_released, copy, value_bytes, nullptr};
-
-cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
-                   std::size_t capacity, const cow_options *options) noexcept {
-    std::size_t cap = capacity > count ? capacity : count;
-    if (cap > max_elems(t)) return COW_EOVERFLOW;
-    rep_seed seed;
-    cow_status s = seed_from_options(options, seed);
-    if (s != COW_OK) return s;
-    vec_rep *v;
-    s = alloc_vec(t, cap, &v);
-    if (s == COW_OK) {
-        s = type_copy_n(t, v->store.data, elems, count);
-        if (s != COW_OK) free_vec(v);
-    }
-    if (s != COW_OK) {
-        seed_discard(seed);
-        return s;
-    }
-    v->len = count;
-    rep_init_new(v, COW_KIND_VEC, &vec_ops, seed);
-    *out = v;
-    return COW_OK;
-}
-
-namespace {
-
-// vec_insert once the new elements are ready to be moved in (copies made
-// by vec_insert, or plain values of a type without a copy callback).
-cow_status insert_moved(vec_rep **slot, std::size_t at, const void *elems, std::size_t count,
-                        std::size_t new_len) noexcept {
-    vec_rep *v = *slot;
+// insert once the new elements are ready to be moved in (copies made by
+// insert, or plain values of a type without a copy callback).
+cow_status insert_moved(vec_rep **slot, std::size_t at_index, const void *elems,
+                        std::size_t count, std::size_t new_len) noexcept {
+    flat_vec *v = as_flat(*slot);
     if (rep_is_shared(v)) {
         // One allocation of the final size; elems stay valid (we hold v).
-        vec_rep *c;
-        cow_status s = copy_edited(v, at, 0, elems, count, new_len, &c);
+        flat_vec *c;
+        cow_status s = copy_edited(v, at_index, 0, elems, count, new_len, &c);
         if (s != COW_OK) return s;
         replace_shared(slot, c, v->len);
         return COW_OK;
     }
-    if (new_len > v->store.cap) return insert_growing(v, at, elems, count, new_len);
-    if (at == v->len) {
+    if (new_len > v->flat_cap) return insert_growing(v, at_index, elems, count, new_len);
+    if (at_index == v->len) {
         // Appending: the free room cannot overlap a valid source.
-        std::memcpy(vec_at(v, at), elems, count * v->elem_size);
-        v->len = new_len;
+        std::memcpy(at(v, at_index), elems, count * v->elem_size);
+        set_len(v, new_len);
         return COW_OK;
     }
-    insert_in_place(v, at, elems, count);
+    insert_in_place(v, at_index, elems, count);
     return COW_OK;
 }
 
-}  // namespace
-
-cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::size_t count) noexcept {
-    vec_rep *v = *slot;
+cow_status insert(vec_rep **slot, std::size_t at_index, const void *elems,
+                  std::size_t count) noexcept {
+    flat_vec *v = as_flat(*slot);
     const cow_type *t = v->type;
     std::size_t new_len;
     if (!add_size(v->len, count, new_len)) return COW_EOVERFLOW;
     // What fits the current block cannot overflow (the division is skipped
     // on the hot path of pushes within capacity).
-    if (new_len > v->store.cap && new_len > max_elems(t)) return COW_EOVERFLOW;
+    if (new_len > v->flat_cap && new_len > max_elems(t)) return COW_EOVERFLOW;
     if (count == 0) return COW_OK;
-    if (!t->copy) return insert_moved(slot, at, elems, count, new_len);
+    if (!t->copy) return insert_moved(slot, at_index, elems, count, new_len);
     // A copy callback runs before the sharing test: copying may add a
     // reference to this very vector (a vector of handles pushed into
     // itself), and the test must count it, so that the stored element is a
@@ -266,24 +267,24 @@ cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems, std::si
     if (!fresh.get()) return COW_ENOMEM;
     cow_status s = type_copy_n(t, fresh.get(), elems, count);
     if (s != COW_OK) return s;
-    s = insert_moved(slot, at, fresh.get(), count, new_len);
+    s = insert_moved(slot, at_index, fresh.get(), count, new_len);
     if (s != COW_OK) type_drop_n(t, fresh.get(), count);
     return s;
 }
 
-cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept {
+cow_status remove(vec_rep **slot, std::size_t at_index, std::size_t count, void *out) noexcept {
     vec_rep *v = *slot;
     if (count == 0) return COW_OK;
     const cow_type *t = v->type;
     std::size_t es = t->elem_size;
     if (rep_is_shared(v)) {
         std::size_t new_len = v->len - count;
-        vec_rep *c;
-        cow_status s = copy_edited(v, at, count, nullptr, 0, new_len, &c);
+        flat_vec *c;
+        cow_status s = copy_edited(v, at_index, count, nullptr, 0, new_len, &c);
         if (s != COW_OK) return s;
         // The removed values stay in the shared original: hand out copies.
         if (out) {
-            s = type_copy_n(t, out, vec_at(v, at), count);
+            s = type_copy_n(t, out, at(v, at_index), count);
             if (s != COW_OK) {
                 discard_vec(c);
                 return s;
@@ -292,18 +293,18 @@ cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count, void *o
         replace_shared(slot, c, new_len);
         return COW_OK;
     }
-    unsigned char *first = vec_at(v, at);
+    unsigned char *first = at(v, at_index);
     if (out)
         std::memcpy(out, first, count * es);
     else
         type_drop_n(t, first, count);
-    std::size_t tail = v->len - at - count;
+    std::size_t tail = v->len - at_index - count;
     if (tail) std::memmove(first, first + count * es, tail * es);
-    v->len -= count;
+    set_len(v, v->len - count);
     return COW_OK;
 }
 
-cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem, void *out_old) noexcept {
+cow_status set(vec_rep **slot, std::size_t index, const void *elem, void *out_old) noexcept {
     vec_rep *v = *slot;
     const cow_type *t = v->type;
     // The new value is copied first: the copy may fail; elem may be the
@@ -315,7 +316,7 @@ cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem, void *ou
     cow_status s = type_copy(t, tmp.get(), elem);
     if (s != COW_OK) return s;
     if (rep_is_shared(v)) {
-        vec_rep *c;
+        flat_vec *c;
         s = copy_edited(v, index, 1, tmp.get(), 1, v->len, &c);
         if (s != COW_OK) {
             type_drop(t, tmp.get());
@@ -323,7 +324,7 @@ cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem, void *ou
         }
         // c owns the new value from here on.
         if (out_old) {
-            s = type_copy(t, out_old, vec_at(v, index));
+            s = type_copy(t, out_old, at(v, index));
             if (s != COW_OK) {
                 discard_vec(c);  // the new value goes with it
                 return s;
@@ -332,65 +333,126 @@ cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem, void *ou
         replace_shared(slot, c, v->len - 1);
         return COW_OK;
     }
-    unsigned char *at = vec_at(v, index);
+    unsigned char *elem_at = at(v, index);
     if (out_old)
-        std::memcpy(out_old, at, t->elem_size);
+        std::memcpy(out_old, elem_at, t->elem_size);
     else
-        type_drop(t, at);
-    std::memcpy(at, tmp.get(), t->elem_size);
+        type_drop(t, elem_at);
+    std::memcpy(elem_at, tmp.get(), t->elem_size);
     return COW_OK;
 }
 
-cow_status vec_reserve(vec_rep **slot, std::size_t additional) noexcept {
-    vec_rep *v = *slot;
+cow_status reserve(vec_rep **slot, std::size_t additional) noexcept {
+    flat_vec *v = as_flat(*slot);
     std::size_t need;
     if (!add_size(v->len, additional, need) || need > max_elems(v->type)) return COW_EOVERFLOW;
     if (rep_is_shared(v)) {
-        vec_rep *c;
+        flat_vec *c;
         cow_status s = copy_edited(v, v->len, 0, nullptr, 0, need, &c);
         if (s != COW_OK) return s;
         replace_shared(slot, c, v->len);
         return COW_OK;
     }
-    if (need <= v->store.cap) return COW_OK;
+    if (need <= v->flat_cap) return COW_OK;
     return insert_growing(v, v->len, nullptr, 0, need);
 }
 
-cow_status vec_into(vec_rep **slot, cow_owned *out) noexcept {
-    vec_rep *v = *slot;
+// Makes *slot private (a copy of the whole value when it is shared).
+cow_status make_private(vec_rep **slot) noexcept {
+    rep *base = *slot;
+    cow_status s = rep_make_unique(&base);
+    if (s == COW_OK) *slot = static_cast<vec_rep *>(base);
+    return s;
+}
+
+cow_status get_mut(vec_rep **slot, std::size_t index, void **out_elem) noexcept {
+    cow_status s = make_private(slot);
+    if (s == COW_OK) *out_elem = at(*slot, index);
+    return s;
+}
+
+cow_status make_mut(vec_rep **slot, void **out_data) noexcept {
+    cow_status s = make_private(slot);
+    if (s == COW_OK && out_data) *out_data = (*slot)->flat;
+    return s;
+}
+
+const void *get(const vec_rep *v, std::size_t index) noexcept { return at(v, index); }
+
+// A flat vector is one span: the rest of it.
+bool next_span(const vec_rep *v, cow_vec_cursor *cursor, const void **out_data,
+               std::size_t *out_count) noexcept {
+    *out_data = at(v, cursor->next);
+    *out_count = v->len - cursor->next;
+    cursor->next = v->len;
+    return true;
+}
+
+cow_status into(vec_rep **slot, cow_owned *out) noexcept {
+    flat_vec *v = as_flat(*slot);
     const cow_type *t = v->type;
     bool unique = !rep_is_shared(v);
-    auto handed_over = [](const vec_storage &st, std::size_t len) {
+    auto handed_over = [](const storage &st, std::size_t len) {
         auto offset = static_cast<std::size_t>(st.data - static_cast<unsigned char *>(st.block));
         return cow_owned{st.data, len, st.block_size, offset};
     };
-    if (unique && v->store.block) {
+    if (unique && v->block) {
         // Hand over the block itself: no copy, no allocation.
-        *out = handed_over(v->store, v->len);
-        v->store = no_storage();
-        v->len = 0;
+        *out = handed_over(storage_of(v), v->len);
+        adopt(v, no_storage());
+        set_len(v, 0);
         *slot = nullptr;
         rep_release(v);
         return COW_OK;
     }
     // A new aligned block (at least one element, so data is never NULL);
     // cow_owned.offset lets cow_owned_free find the block's start.
-    vec_storage fresh;
+    storage fresh;
     cow_status s = storage_alloc(t, v->len ? v->len : 1, fresh);
     if (s != COW_OK) return s;
     if (unique) {
-        if (v->len) std::memcpy(fresh.data, v->store.data, v->len * t->elem_size);  // moved
+        if (v->len) std::memcpy(fresh.data, v->flat, v->len * t->elem_size);  // moved
     } else {
-        s = type_copy_n(t, fresh.data, v->store.data, v->len);
+        s = type_copy_n(t, fresh.data, v->flat, v->len);
         if (s != COW_OK) {
             storage_free(fresh);
             return s;
         }
     }
     *out = handed_over(fresh, v->len);
-    if (unique) v->len = 0;  // the elements now belong to the caller
+    if (unique) set_len(v, 0);  // the elements now belong to the caller
     *slot = nullptr;
     rep_release(v);
+    return COW_OK;
+}
+
+const vec_impl flat_impl = {
+    {last_handle_released, copy, value_bytes, nullptr},
+    get, get_mut, insert, remove, set, reserve, make_mut, next_span, into,
+};
+
+}  // namespace
+
+cow_status flat_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
+                        std::size_t capacity, const cow_options *options) noexcept {
+    std::size_t cap = capacity > count ? capacity : count;
+    if (cap > max_elems(t)) return COW_EOVERFLOW;
+    rep_seed seed;
+    cow_status s = seed_from_options(options, seed);
+    if (s != COW_OK) return s;
+    flat_vec *v;
+    s = alloc_vec(t, cap, &v);
+    if (s == COW_OK) {
+        s = type_copy_n(t, v->flat, elems, count);
+        if (s != COW_OK) free_vec(v);
+    }
+    if (s != COW_OK) {
+        seed_discard(seed);
+        return s;
+    }
+    set_len(v, count);
+    rep_init_new(v, COW_KIND_VEC, &flat_impl, seed);
+    *out = v;
     return COW_OK;
 }
 

@@ -1,0 +1,20 @@
+// The flat vector representation: one aligned block of elements. A write to
+// a shared flat vector builds the final copy in one storage allocation; a
+// write to a unique one happens in place.
+#pragma once
+#include <cstddef>
+
+#include "vec.hpp"
+
+namespace cow::detail {
+
+struct flat_vec : vec_rep {
+    void *block;             // what was allocated; nullptr: no storage (flat is a static empty area)
+    std::size_t block_size;  // bytes allocated at block
+};
+
+// vec_new for the flat representation.
+cow_status flat_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
+                        std::size_t capacity, const cow_options *options) noexcept;
+
+}  // namespace cow::detail

@@ -1,0 +1,134 @@
+// The vector interface: everything capi/ knows about a cow_vec, whatever
+// its representation. A representation (flat.hpp: one contiguous block)
+// derives its struct from vec_rep and implements vec_impl; the functions
+// below forward to it, except an element read from a flat vector, which
+// stays inline behind one check.
+//
+// Every edit takes the slot holding a valid vector, with indexes already
+// checked by the caller, and leaves *slot and every value unchanged when it
+// fails. Elements are moved with memcpy and copied with the type's copy.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "../rep.hpp"
+
+namespace cow::detail {
+
+struct vec_rep;
+
+// What a vector representation implements. It extends rep_ops (copy,
+// value_bytes, release), so one table per representation serves both.
+struct vec_impl : rep_ops {
+    // Element `index` (< len) of a vector that is not flat.
+    const void *(*get)(const vec_rep *v, std::size_t index) noexcept;
+    // Makes the element writable in place (copying what is shared) and
+    // gives its address.
+    cow_status (*get_mut)(vec_rep **slot, std::size_t index, void **out_elem) noexcept;
+    // Inserts copies of elems[0..count) before `at` (push, insert, extend).
+    cow_status (*insert)(vec_rep **slot, std::size_t at, const void *elems,
+                         std::size_t count) noexcept;
+    // Removes [at, at + count) into out (moved, caller-owned) or drops them.
+    cow_status (*remove)(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept;
+    // Replaces element `index` by a copy of *elem; the old one goes to
+    // out_old or is dropped.
+    cow_status (*set)(vec_rep **slot, std::size_t index, const void *elem, void *out_old) noexcept;
+    // Makes the value private with room for len + additional elements.
+    cow_status (*reserve)(vec_rep **slot, std::size_t additional) noexcept;
+    // Makes the value private; gives the contiguous elements in *out_data
+    // when out_data is not NULL (COW_ENOTCONTIGUOUS where there are none).
+    cow_status (*make_mut)(vec_rep **slot, void **out_data) noexcept;
+    // The next span from cursor->next on (false at the end).
+    bool (*next_span)(const vec_rep *v, cow_vec_cursor *cursor, const void **out_data,
+                      std::size_t *out_count) noexcept;
+    // Hands the elements to the caller and consumes the slot.
+    cow_status (*into)(vec_rep **slot, cow_owned *out) noexcept;
+};
+
+struct vec_rep : rep {
+    // The flat fast path reads only flat, flat_len and flat_cap. A value that
+    // is not contiguous has nullptr, 0 and 0 there, so the bounds check of a
+    // flat read or push also sends every other representation to its code.
+    unsigned char *flat;    // the first element; never nullptr when flat, even empty
+    std::size_t flat_len;   // len when flat, else 0
+    std::size_t flat_cap;   // elements that fit at flat, else 0
+    const cow_type *type;
+    std::size_t elem_size;  // type->elem_size, kept here to spare get() a dependent load
+    std::size_t len;        // elements, in every representation
+};
+
+inline const vec_impl *impl_of(const vec_rep *v) noexcept {
+    return static_cast<const vec_impl *>(v->ops);
+}
+
+inline bool vec_is_flat(const vec_rep *v) noexcept { return v->flat != nullptr; }
+
+// A new vector of copies of elems[0..count) with room for `capacity`, in the
+// representation the options' strategy asks for.
+cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
+                   std::size_t capacity, const cow_options *options) noexcept;
+
+inline std::size_t vec_len(const vec_rep *v) noexcept { return v->len; }
+
+// Element `index`, or nullptr when index >= len.
+inline const void *vec_get(const vec_rep *v, std::size_t index) noexcept {
+    if (__builtin_expect(index < v->flat_len, 1)) return v->flat + index * v->elem_size;
+    if (index >= v->len) return nullptr;
+    return impl_of(v)->get(v, index);
+}
+
+inline cow_status vec_get_mut(vec_rep **slot, std::size_t index, void **out_elem) noexcept {
+    return impl_of(*slot)->get_mut(slot, index, out_elem);
+}
+inline cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems,
+                             std::size_t count) noexcept {
+    return impl_of(*slot)->insert(slot, at, elems, count);
+}
+// Appends a copy of *elem. A unique flat vector with room, of a type without
+// a copy callback, takes it with one fixed-size store and no call. (Vector
+// storage is shared by handles only: rep_handles alone says "unique".)
+inline cow_status vec_push(vec_rep **slot, const void *elem) noexcept {
+    vec_rep *v = *slot;
+    std::size_t n = v->flat_len;
+    if (n < v->flat_cap && !v->type->copy && rep_handles(v) == 1) {
+        unsigned char *to = v->flat + n * v->elem_size;
+        if (v->elem_size == sizeof(std::uint64_t))
+            std::memcpy(to, elem, sizeof(std::uint64_t));  // the common size, inlined
+        else
+            std::memcpy(to, elem, v->elem_size);
+        v->len = v->flat_len = n + 1;
+        return COW_OK;
+    }
+    return vec_insert(slot, v->len, elem, 1);
+}
+inline cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count,
+                             void *out) noexcept {
+    return impl_of(*slot)->remove(slot, at, count, out);
+}
+inline cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem,
+                          void *out_old) noexcept {
+    return impl_of(*slot)->set(slot, index, elem, out_old);
+}
+inline cow_status vec_reserve(vec_rep **slot, std::size_t additional) noexcept {
+    return impl_of(*slot)->reserve(slot, additional);
+}
+inline cow_status vec_make_mut(vec_rep **slot, void **out_data) noexcept {
+    return impl_of(*slot)->make_mut(slot, out_data);
+}
+// The contiguous elements, or COW_ENOTCONTIGUOUS.
+inline cow_status vec_data(const vec_rep *v, const void **out_data) noexcept {
+    if (!vec_is_flat(v)) return COW_ENOTCONTIGUOUS;
+    *out_data = v->flat;
+    return COW_OK;
+}
+inline bool vec_next_span(const vec_rep *v, cow_vec_cursor *cursor, const void **out_data,
+                          std::size_t *out_count) noexcept {
+    if (cursor->next >= v->len) return false;
+    return impl_of(v)->next_span(v, cursor, out_data, out_count);
+}
+inline cow_status vec_into(vec_rep **slot, cow_owned *out) noexcept {
+    return impl_of(*slot)->into(slot, out);
+}
+
+}  // namespace cow::detail
