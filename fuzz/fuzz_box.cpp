@@ -20,18 +20,24 @@ struct box_fuzzer : container_fuzzer {
                             elem_kind::aligned, elem_kind::big, elem_kind::tracked},
                            {elem_kind::u32}) {}
 
+    // The operations of a step, by input value (draw_op).
+    enum class box_op : std::uint8_t {
+        create, create_2, clone, clone_2, release, make_mut, update, into, make_mut_generic, stats,
+        queries, arm_failure, count
+    };
     void step() {
-        switch (in.ConsumeIntegralInRange<int>(0, 11)) {
-        case 0: case 1: op_box_new(); break;
-        case 2: case 3: op_clone(); break;
-        case 4: op_release(); break;
-        case 5: op_box_make_mut(); break;
-        case 6: op_box_update(); break;
-        case 7: op_box_into(); break;
-        case 8: op_make_mut_generic(); break;
-        case 9: op_stats(); break;
-        case 10: op_container_queries(); break;
-        default: op_arm_failure(); break;
+        switch (draw_op<box_op>()) {
+        case box_op::create: case box_op::create_2: op_box_new(); break;
+        case box_op::clone: case box_op::clone_2: op_clone(); break;
+        case box_op::release: op_release(); break;
+        case box_op::make_mut: op_box_make_mut(); break;
+        case box_op::update: op_box_update(); break;
+        case box_op::into: op_box_into(); break;
+        case box_op::make_mut_generic: op_make_mut_generic(); break;
+        case box_op::stats: op_stats(); break;
+        case box_op::queries: op_container_queries(); break;
+        case box_op::arm_failure: op_arm_failure(); break;
+        case box_op::count: break;  // never drawn
         }
     }
 };

@@ -92,25 +92,32 @@ struct buf_fuzzer : bytes_fuzzer<buf_api> {
         }
     }
 
+    // The operations of a step, by input value (draw_op).
+    enum class buf_op : std::uint8_t {
+        create, create_2, with_capacity, clone, clone_2, release, append, insert, erase, truncate,
+        resize, make_mut, make_mut_generic, slice, into, stats, compare, queries, arm_failure,
+        count
+    };
     void step() {
-        switch (in.ConsumeIntegralInRange<int>(0, 18)) {
-        case 0: case 1: op_new(); break;
-        case 2: op_with_capacity(); break;
-        case 3: case 4: op_clone(); break;
-        case 5: op_release(); break;
-        case 6: op_insert(true); break;
-        case 7: op_insert(false); break;
-        case 8: op_erase(); break;
-        case 9: op_truncate(); break;
-        case 10: op_resize(); break;
-        case 11: op_make_mut(); break;
-        case 12: op_make_mut_generic(); break;
-        case 13: op_slice(); break;
-        case 14: op_into(); break;
-        case 15: op_stats(); break;
-        case 16: op_compare(); break;
-        case 17: op_queries_typed(); break;
-        default: op_arm_failure(); break;
+        switch (draw_op<buf_op>()) {
+        case buf_op::create: case buf_op::create_2: op_new(); break;
+        case buf_op::with_capacity: op_with_capacity(); break;
+        case buf_op::clone: case buf_op::clone_2: op_clone(); break;
+        case buf_op::release: op_release(); break;
+        case buf_op::append: op_insert(true); break;
+        case buf_op::insert: op_insert(false); break;
+        case buf_op::erase: op_erase(); break;
+        case buf_op::truncate: op_truncate(); break;
+        case buf_op::resize: op_resize(); break;
+        case buf_op::make_mut: op_make_mut(); break;
+        case buf_op::make_mut_generic: op_make_mut_generic(); break;
+        case buf_op::slice: op_slice(); break;
+        case buf_op::into: op_into(); break;
+        case buf_op::stats: op_stats(); break;
+        case buf_op::compare: op_compare(); break;
+        case buf_op::queries: op_queries_typed(); break;
+        case buf_op::arm_failure: op_arm_failure(); break;
+        case buf_op::count: break;  // never drawn
         }
     }
 };

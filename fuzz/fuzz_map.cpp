@@ -21,20 +21,26 @@ struct map_fuzzer : container_fuzzer {
                            {elem_kind::u8, elem_kind::u32, elem_kind::u64, elem_kind::f64,
                             elem_kind::aligned, elem_kind::tracked}) {}
 
+    // The operations of a step, by input value (draw_op).
+    enum class map_op : std::uint8_t {
+        create, create_2, clone, clone_2, release, insert, insert_2, insert_3, remove, get_mut,
+        clear, lookup, make_mut_generic, stats, queries, arm_failure, count
+    };
     void step() {
-        switch (in.ConsumeIntegralInRange<int>(0, 15)) {
-        case 0: case 1: op_map_new(); break;
-        case 2: case 3: op_clone(); break;
-        case 4: op_release(); break;
-        case 5: case 6: case 7: op_map_insert(); break;
-        case 8: op_map_remove(); break;
-        case 9: op_map_get_mut(); break;
-        case 10: op_map_clear(); break;
-        case 11: op_map_lookup(); break;
-        case 12: op_make_mut_generic(); break;
-        case 13: op_stats(); break;
-        case 14: op_container_queries(); break;
-        default: op_arm_failure(); break;
+        switch (draw_op<map_op>()) {
+        case map_op::create: case map_op::create_2: op_map_new(); break;
+        case map_op::clone: case map_op::clone_2: op_clone(); break;
+        case map_op::release: op_release(); break;
+        case map_op::insert: case map_op::insert_2: case map_op::insert_3: op_map_insert(); break;
+        case map_op::remove: op_map_remove(); break;
+        case map_op::get_mut: op_map_get_mut(); break;
+        case map_op::clear: op_map_clear(); break;
+        case map_op::lookup: op_map_lookup(); break;
+        case map_op::make_mut_generic: op_make_mut_generic(); break;
+        case map_op::stats: op_stats(); break;
+        case map_op::queries: op_container_queries(); break;
+        case map_op::arm_failure: op_arm_failure(); break;
+        case map_op::count: break;  // never drawn
         }
     }
 };

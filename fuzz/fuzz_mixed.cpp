@@ -64,6 +64,11 @@ struct mixed_fuzzer : container_fuzzer {
         w.edited(old, t.handle(), cur + text, !text.empty(), cur.size());
     }
 
+    // The edits of a vector or a map held in a container (edit_inner), by
+    // input value (draw_op).
+    enum class inner_vec_op : std::uint8_t { push, erase, extend, get_mut, get_mut_2, count };
+    enum class inner_map_op : std::uint8_t { insert, remove, get_mut, get_mut_2, count };
+
     // An edit of the value held in a container's element slot.
     void edit_inner(void **where, std::uint64_t &model) override {
         target t;
@@ -77,18 +82,22 @@ struct mixed_fuzzer : container_fuzzer {
             else op_make_mut_generic(&t);
             break;
         case COW_KIND_VEC:
-            switch (in.ConsumeIntegralInRange<int>(0, 4)) {
-            case 0: op_vec_put(vec_put::push, &t); break;
-            case 1: op_vec_remove(vec_removal::erase, &t); break;
-            case 2: op_vec_extend(&t); break;
-            default: op_vec_mut(true, &t); break;  // one level deeper
+            switch (draw_op<inner_vec_op>()) {
+            case inner_vec_op::push: op_vec_put(vec_put::push, &t); break;
+            case inner_vec_op::erase: op_vec_remove(vec_removal::erase, &t); break;
+            case inner_vec_op::extend: op_vec_extend(&t); break;
+            case inner_vec_op::get_mut:
+            case inner_vec_op::get_mut_2: op_vec_mut(true, &t); break;  // one level deeper
+            case inner_vec_op::count: break;  // never drawn
             }
             break;
         case COW_KIND_MAP:
-            switch (in.ConsumeIntegralInRange<int>(0, 3)) {
-            case 0: op_map_insert(&t); break;
-            case 1: op_map_remove(&t); break;
-            default: op_map_get_mut(&t); break;  // one level deeper
+            switch (draw_op<inner_map_op>()) {
+            case inner_map_op::insert: op_map_insert(&t); break;
+            case inner_map_op::remove: op_map_remove(&t); break;
+            case inner_map_op::get_mut:
+            case inner_map_op::get_mut_2: op_map_get_mut(&t); break;  // one level deeper
+            case inner_map_op::count: break;  // never drawn
             }
             break;
         case COW_KIND_BOX:
@@ -102,25 +111,32 @@ struct mixed_fuzzer : container_fuzzer {
         model = as_bits(*where);
     }
 
+    // The operations of a step, by input value (draw_op).
+    enum class mixed_op : std::uint8_t {
+        bytes_new, bytes_new_2, vec_new, map_new, box_new, clone, clone_2, release, vec_push,
+        vec_push_2, vec_set, vec_erase, vec_get_mut, vec_get_mut_2, map_insert, map_insert_2,
+        map_get_mut, map_remove, box_make_mut, vec_into, stats, arm_failure, count
+    };
     void step() {
-        switch (in.ConsumeIntegralInRange<int>(0, 21)) {
-        case 0: case 1: op_bytes_new(); break;
-        case 2: op_vec_new(); break;
-        case 3: op_map_new(); break;
-        case 4: op_box_new(); break;
-        case 5: case 6: op_clone(); break;
-        case 7: op_release(); break;
-        case 8: case 9: op_vec_put(vec_put::push); break;
-        case 10: op_vec_put(vec_put::set); break;
-        case 11: op_vec_remove(vec_removal::erase); break;
-        case 12: case 13: op_vec_mut(true); break;
-        case 14: case 15: op_map_insert(); break;
-        case 16: op_map_get_mut(); break;
-        case 17: op_map_remove(); break;
-        case 18: op_box_make_mut(); break;
-        case 19: op_vec_into(); break;
-        case 20: op_stats(); break;
-        default: op_arm_failure(); break;
+        switch (draw_op<mixed_op>()) {
+        case mixed_op::bytes_new: case mixed_op::bytes_new_2: op_bytes_new(); break;
+        case mixed_op::vec_new: op_vec_new(); break;
+        case mixed_op::map_new: op_map_new(); break;
+        case mixed_op::box_new: op_box_new(); break;
+        case mixed_op::clone: case mixed_op::clone_2: op_clone(); break;
+        case mixed_op::release: op_release(); break;
+        case mixed_op::vec_push: case mixed_op::vec_push_2: op_vec_put(vec_put::push); break;
+        case mixed_op::vec_set: op_vec_put(vec_put::set); break;
+        case mixed_op::vec_erase: op_vec_remove(vec_removal::erase); break;
+        case mixed_op::vec_get_mut: case mixed_op::vec_get_mut_2: op_vec_mut(true); break;
+        case mixed_op::map_insert: case mixed_op::map_insert_2: op_map_insert(); break;
+        case mixed_op::map_get_mut: op_map_get_mut(); break;
+        case mixed_op::map_remove: op_map_remove(); break;
+        case mixed_op::box_make_mut: op_box_make_mut(); break;
+        case mixed_op::vec_into: op_vec_into(); break;
+        case mixed_op::stats: op_stats(); break;
+        case mixed_op::arm_failure: op_arm_failure(); break;
+        case mixed_op::count: break;  // never drawn
         }
     }
 };

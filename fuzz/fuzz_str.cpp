@@ -119,26 +119,33 @@ struct str_fuzzer : bytes_fuzzer<str_api> {
         FUZZ_CHECK(pos == expect);
     }
 
+    // The operations of a step, by input value (draw_op).
+    enum class str_op : std::uint8_t {
+        create, create_2, from_cstr, clone, clone_2, release, append, insert, erase, truncate,
+        cstr, make_mut, make_mut_generic, substr, into, stats, compare, find, queries,
+        arm_failure, count
+    };
     void step() {
-        switch (in.ConsumeIntegralInRange<int>(0, 19)) {
-        case 0: case 1: op_new(); break;
-        case 2: op_from_cstr(); break;
-        case 3: case 4: op_clone(); break;
-        case 5: op_release(); break;
-        case 6: op_insert(true); break;
-        case 7: op_insert(false); break;
-        case 8: op_erase(); break;
-        case 9: op_truncate(); break;
-        case 10: op_cstr(); break;
-        case 11: op_make_mut(); break;
-        case 12: op_make_mut_generic(); break;
-        case 13: op_slice(); break;
-        case 14: op_into(); break;
-        case 15: op_stats(); break;
-        case 16: op_compare(); break;
-        case 17: op_find(); break;
-        case 18: op_queries_typed(); break;
-        default: op_arm_failure(); break;
+        switch (draw_op<str_op>()) {
+        case str_op::create: case str_op::create_2: op_new(); break;
+        case str_op::from_cstr: op_from_cstr(); break;
+        case str_op::clone: case str_op::clone_2: op_clone(); break;
+        case str_op::release: op_release(); break;
+        case str_op::append: op_insert(true); break;
+        case str_op::insert: op_insert(false); break;
+        case str_op::erase: op_erase(); break;
+        case str_op::truncate: op_truncate(); break;
+        case str_op::cstr: op_cstr(); break;
+        case str_op::make_mut: op_make_mut(); break;
+        case str_op::make_mut_generic: op_make_mut_generic(); break;
+        case str_op::substr: op_slice(); break;
+        case str_op::into: op_into(); break;
+        case str_op::stats: op_stats(); break;
+        case str_op::compare: op_compare(); break;
+        case str_op::find: op_find(); break;
+        case str_op::queries: op_queries_typed(); break;
+        case str_op::arm_failure: op_arm_failure(); break;
+        case str_op::count: break;  // never drawn
         }
     }
 };

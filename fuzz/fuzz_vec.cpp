@@ -20,27 +20,34 @@ struct vec_fuzzer : container_fuzzer {
                             elem_kind::aligned, elem_kind::big, elem_kind::tracked},
                            {elem_kind::u32}) {}
 
+    // The operations of a step, by input value (draw_op).
+    enum class vec_op : std::uint8_t {
+        create, create_2, clone, clone_2, release, push, push_2, insert, set, extend, pop, erase,
+        truncate, clear, reserve, get_mut, make_mut, make_mut_generic, into, stats, queries,
+        arm_failure, count
+    };
     void step() {
-        switch (in.ConsumeIntegralInRange<int>(0, 21)) {
-        case 0: case 1: op_vec_new(); break;
-        case 2: case 3: op_clone(); break;
-        case 4: op_release(); break;
-        case 5: case 6: op_vec_put(vec_put::push); break;
-        case 7: op_vec_put(vec_put::insert); break;
-        case 8: op_vec_put(vec_put::set); break;
-        case 9: op_vec_extend(); break;
-        case 10: op_vec_remove(vec_removal::pop); break;
-        case 11: op_vec_remove(vec_removal::erase); break;
-        case 12: op_vec_remove(vec_removal::truncate); break;
-        case 13: op_vec_remove(vec_removal::clear); break;
-        case 14: op_vec_reserve(); break;
-        case 15: op_vec_mut(true); break;
-        case 16: op_vec_mut(false); break;
-        case 17: op_make_mut_generic(); break;
-        case 18: op_vec_into(); break;
-        case 19: op_stats(); break;
-        case 20: op_container_queries(); break;
-        default: op_arm_failure(); break;
+        switch (draw_op<vec_op>()) {
+        case vec_op::create: case vec_op::create_2: op_vec_new(); break;
+        case vec_op::clone: case vec_op::clone_2: op_clone(); break;
+        case vec_op::release: op_release(); break;
+        case vec_op::push: case vec_op::push_2: op_vec_put(vec_put::push); break;
+        case vec_op::insert: op_vec_put(vec_put::insert); break;
+        case vec_op::set: op_vec_put(vec_put::set); break;
+        case vec_op::extend: op_vec_extend(); break;
+        case vec_op::pop: op_vec_remove(vec_removal::pop); break;
+        case vec_op::erase: op_vec_remove(vec_removal::erase); break;
+        case vec_op::truncate: op_vec_remove(vec_removal::truncate); break;
+        case vec_op::clear: op_vec_remove(vec_removal::clear); break;
+        case vec_op::reserve: op_vec_reserve(); break;
+        case vec_op::get_mut: op_vec_mut(true); break;
+        case vec_op::make_mut: op_vec_mut(false); break;
+        case vec_op::make_mut_generic: op_make_mut_generic(); break;
+        case vec_op::into: op_vec_into(); break;
+        case vec_op::stats: op_stats(); break;
+        case vec_op::queries: op_container_queries(); break;
+        case vec_op::arm_failure: op_arm_failure(); break;
+        case vec_op::count: break;  // never drawn
         }
     }
 };

@@ -55,6 +55,16 @@ public:
 
     int draw_slot() { return in.ConsumeIntegralInRange<int>(0, world::slots - 1); }
 
+    // The operation an input value selects. Op names its operations in the
+    // order of their input values and ends with count; an operation named
+    // twice or three times (x, x_2, x_3) is drawn that much more often.
+    // Every file in fuzz/corpus and fuzz/regressions was recorded with these
+    // values and this count: changing either changes what those files replay.
+    template <class Op>
+    Op draw_op() {
+        return static_cast<Op>(in.ConsumeIntegralInRange<int>(0, static_cast<int>(Op::count) - 1));
+    }
+
     // Stores h in slot j, releasing what the slot held.
     void put(int j, void *h) {
         w.drop(w.slot[j]);
@@ -165,20 +175,27 @@ public:
         put(j, c);
     }
 
+    // How op_release lets go of a handle.
+    enum class release_call : std::uint8_t {
+        typed,           // the target kind's release (cow_buf_release...)
+        ignored_first,   // calls that must do nothing, then cow_release
+        generic, generic_2, generic_3,  // cow_release
+        count
+    };
     void op_release() {
         int i = draw_slot();
         void *h = w.slot[i];
         trace("release", h);
         bool own_kind = h && w.rep(h).kind == api.kind;
-        switch (in.ConsumeIntegralInRange<int>(0, 4)) {
-        case 0:
+        switch (draw_op<release_call>()) {
+        case release_call::typed:
             api.release(h);
             if (!own_kind && h) {
                 w.check();  // the typed release ignored another kind's handle
                 cow_release(h);
             }
             break;
-        case 1:
+        case release_call::ignored_first:
             // Another kind's release, NULL and a fake pointer do nothing.
             if (own_kind) api.release_wrong_kind(h);
             cow_release(nullptr);
@@ -187,7 +204,10 @@ public:
             w.check();
             cow_release(h);
             break;
-        default: cow_release(h); break;
+        case release_call::generic:
+        case release_call::generic_2:
+        case release_call::generic_3: cow_release(h); break;
+        case release_call::count: break;  // never drawn
         }
         if (h) w.released(h);
         w.slot[i] = nullptr;
