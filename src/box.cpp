@@ -74,7 +74,8 @@ std::size_t value_bytes(const rep *r) noexcept {
 
 }  // namespace
 
-const rep_ops box_ops = {last_handle_released, copy, value_bytes, nullptr};
+const rep_ops box_ops = {last_handle_released, copy, value_bytes, nullptr, nullptr,
+                         COW_REPRESENTATION_FLAT};
 
 cow_status box_new(box_rep **out, const cow_type *t, const void *value,
                    const cow_options *options) noexcept {

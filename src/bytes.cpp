@@ -89,7 +89,8 @@ std::size_t grown(std::size_t cap, std::size_t need) noexcept {
 
 }  // namespace
 
-const rep_ops bytes_ops = {last_handle_released, copy, value_bytes, storage_shared};
+const rep_ops bytes_ops = {last_handle_released, copy, value_bytes, storage_shared, nullptr,
+                           COW_REPRESENTATION_FLAT};
 
 cow_status bytes_new(bytes_rep **out, cow_kind_t kind, const char *src, std::size_t len,
                      std::size_t capacity, const cow_options *options) noexcept {

@@ -26,6 +26,12 @@ void lineage_join(lineage *l, rep *r, std::uint64_t copies, std::uint64_t bytes,
     l->retired_clones += clones;
 }
 
+void lineage_count_nodes(lineage *l, std::uint64_t nodes, std::uint64_t bytes) noexcept {
+    std::lock_guard<spinlock> lock(l->mu);
+    l->nodes_copied += nodes;
+    l->bytes_copied += bytes;
+}
+
 void lineage_leave(lineage *l, rep *r) noexcept {
     bool last;
     {

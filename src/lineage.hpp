@@ -32,6 +32,7 @@ struct lineage {
     std::uint64_t retired_clones = 0;       // clones counted by freed reps
     std::uint64_t copies = 0;
     std::uint64_t bytes_copied = 0;
+    std::uint64_t nodes_copied = 0;
     std::atomic<std::uint64_t> carried_clones{0};  // wraps of a rep's 32-bit clone field
 };
 
@@ -39,6 +40,8 @@ lineage *lineage_new() noexcept;
 // Adds r; the caller holds no lock.
 void lineage_join(lineage *l, rep *r, std::uint64_t copies, std::uint64_t bytes,
                   std::uint64_t clones) noexcept;
+// Adds node copies made under a private root (they are not value copies).
+void lineage_count_nodes(lineage *l, std::uint64_t nodes, std::uint64_t bytes) noexcept;
 // Removes r (flushing its clones); frees the lineage when it was the last.
 void lineage_leave(lineage *l, rep *r) noexcept;
 

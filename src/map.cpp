@@ -574,7 +574,8 @@ key_mode mode_for(const cow_type *kt) noexcept {
 
 }  // namespace
 
-const rep_ops map_ops = {last_handle_released, ops_copy, value_bytes, nullptr};
+const rep_ops map_ops = {last_handle_released, ops_copy, value_bytes, nullptr, nullptr,
+                         COW_REPRESENTATION_FLAT};
 
 cow_status map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                    const cow_options *options) noexcept {

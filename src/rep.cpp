@@ -8,7 +8,7 @@
 
 namespace cow::detail {
 
-cow_status seed_from_options(const cow_options *options, rep_seed &out) noexcept {
+cow_status seed_from_options(const cow_options *options, rep_seed &out, bool trees) noexcept {
     cow_options o = COW_OPTIONS_INIT;
     if (options) {
         // Versioned struct: read what both sides know, the rest stays zero.
@@ -17,7 +17,7 @@ cow_status seed_from_options(const cow_options *options, rep_seed &out) noexcept
         o = cow_options{};
         __builtin_memcpy(&o, options, n);
     }
-    if (o.strategy == COW_STRATEGY_STRUCTURAL || o.strategy == COW_STRATEGY_ADAPTIVE)
+    if ((o.strategy == COW_STRATEGY_STRUCTURAL && !trees) || o.strategy == COW_STRATEGY_ADAPTIVE)
         return COW_EUNSUPPORTED;
     if (o.strategy > COW_STRATEGY_ADAPTIVE) return COW_EINVAL;
     if ((o.flags & ~COW_OPT_NO_STATS) != 0 || o.reserved != 0) return COW_EINVAL;
@@ -63,6 +63,10 @@ void rep_init_copy(rep *copy, const rep *src, std::uint64_t bytes_copied,
     if (src->lin) lineage_join(src->lin, copy, 1, bytes_copied, eager_clone ? 1 : 0);
 }
 
+void rep_count_node_copies(const rep *r, std::uint64_t nodes, std::uint64_t bytes) noexcept {
+    if (r->lin && nodes) lineage_count_nodes(r->lin, nodes, bytes);
+}
+
 void rep_init_view(rep *view, const rep *src) noexcept {
     init_common(view, src->tag, src->ops, src->strategy, src->threshold, src->lin);
     if (src->lin) lineage_join(src->lin, view, 0, 0, 0);
@@ -72,6 +76,10 @@ void rep_retire(rep *r) noexcept {
     if (r->lin) lineage_leave(r->lin, r);
     r->tag = 0;  // a stale handle no longer passes the tag check (best effort)
     count_value_destroyed();
+}
+
+static std::size_t copied_bytes(const rep *r) noexcept {
+    return r->ops->copy_bytes ? r->ops->copy_bytes(r) : r->ops->value_bytes(r);
 }
 
 static bool copies_at_clone(const rep *r) noexcept {
@@ -87,7 +95,7 @@ cow_status rep_try_clone(rep *r, rep **out) noexcept {
         rep *copy = nullptr;
         cow_status s = r->ops->copy(r, &copy);
         if (s != COW_OK) return s;
-        rep_init_copy(copy, r, r->ops->value_bytes(r), true);
+        rep_init_copy(copy, r, copied_bytes(r), true);
         *out = copy;
         return COW_OK;
     }
@@ -106,7 +114,7 @@ cow_status rep_make_unique(rep **slot) noexcept {
     rep *copy = nullptr;
     cow_status s = r->ops->copy(r, &copy);
     if (s != COW_OK) return s;
-    rep_init_copy(copy, r, r->ops->value_bytes(r), false);
+    rep_init_copy(copy, r, copied_bytes(r), false);
     *slot = copy;
     rep_release(r);
     return COW_OK;
@@ -115,8 +123,8 @@ cow_status rep_make_unique(rep **slot) noexcept {
 void rep_stats(const rep *r, cow_stats_info &out) noexcept {
     std::uint64_t bytes = r->ops->value_bytes(r);
     out.value_bytes = bytes;
-    // Every value is flat: nodes_copied and switches stay 0.
-    out.representation = COW_REPRESENTATION_FLAT;
+    // switches stays 0: no value changes representation (yet).
+    out.representation = r->ops->representation;
     lineage *l = r->lin;
     if (!l) return;
     out.enabled = 1;
@@ -132,6 +140,7 @@ void rep_stats(const rep *r, cow_stats_info &out) noexcept {
         }
         out.copies = l->copies;
         out.bytes_copied = l->bytes_copied;
+        out.nodes_copied = l->nodes_copied;
     }
     out.clones = clones;
     out.live_handles = handles;

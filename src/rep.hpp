@@ -24,6 +24,11 @@ struct rep_ops {
     // True when storage is shared beyond the reference count (slices);
     // nullptr for kinds whose storage only the handles share.
     bool (*storage_shared)(const rep *r) noexcept;
+    // Bytes that copy() copies; nullptr means value_bytes (a flat copy).
+    // A tree's copy shares its nodes and copies none of them.
+    std::size_t (*copy_bytes)(const rep *r) noexcept;
+    // COW_REPRESENTATION_FLAT (0) or COW_REPRESENTATION_TREE.
+    std::uint32_t representation;
 };
 
 // The low 32 bits of rep::count hold the number of handles; the high 32
@@ -56,7 +61,10 @@ struct rep_seed {
 
 // Validates options and allocates a lineage. On success the seed must be
 // given to rep_init_new or seed_discard.
-cow_status seed_from_options(const cow_options *options, rep_seed &out) noexcept;
+// STRUCTURAL is accepted only where `trees` says the kind has a tree
+// representation; elsewhere it answers COW_EUNSUPPORTED.
+cow_status seed_from_options(const cow_options *options, rep_seed &out,
+                             bool trees = false) noexcept;
 void seed_discard(rep_seed &seed) noexcept;
 
 // Initialises a freshly allocated value: one handle, joins the seed's lineage.
@@ -65,6 +73,9 @@ void rep_init_new(rep *r, cow_kind_t kind, const rep_ops *ops, rep_seed &seed) n
 // one copy of `bytes_copied` bytes, and one clone too for an eager clone.
 void rep_init_copy(rep *copy, const rep *src, std::uint64_t bytes_copied,
                    bool eager_clone) noexcept;
+// Counts node copies made by a write under a private root (trees): they
+// add to the lineage's nodes_copied and bytes_copied, not to copies.
+void rep_count_node_copies(const rep *r, std::uint64_t nodes, std::uint64_t bytes) noexcept;
 // Initialises a value that views src's storage (a slice): same lineage,
 // counted neither as a clone nor as a copy.
 void rep_init_view(rep *view, const rep *src) noexcept;

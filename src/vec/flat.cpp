@@ -427,27 +427,22 @@ cow_status into(vec_rep **slot, cow_owned *out) noexcept {
 }
 
 const vec_impl flat_impl = {
-    {last_handle_released, copy, value_bytes, nullptr},
+    {last_handle_released, copy, value_bytes, nullptr, nullptr, COW_REPRESENTATION_FLAT},
     get, get_mut, insert, remove, set, reserve, make_mut, next_span, into,
 };
 
 }  // namespace
 
 cow_status flat_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
-                        std::size_t capacity, const cow_options *options) noexcept {
+                        std::size_t capacity, rep_seed &seed) noexcept {
     std::size_t cap = capacity > count ? capacity : count;
     if (cap > max_elems(t)) return COW_EOVERFLOW;
-    rep_seed seed;
-    cow_status s = seed_from_options(options, seed);
-    if (s != COW_OK) return s;
     flat_vec *v;
-    s = alloc_vec(t, cap, &v);
-    if (s == COW_OK) {
-        s = type_copy_n(t, v->flat, elems, count);
-        if (s != COW_OK) free_vec(v);
-    }
+    cow_status s = alloc_vec(t, cap, &v);
+    if (s != COW_OK) return s;
+    s = type_copy_n(t, v->flat, elems, count);
     if (s != COW_OK) {
-        seed_discard(seed);
+        free_vec(v);
         return s;
     }
     set_len(v, count);

@@ -13,8 +13,8 @@ struct flat_vec : vec_rep {
     std::size_t block_size;  // bytes allocated at block
 };
 
-// vec_new for the flat representation.
+// vec_new for the flat representation; consumes the seed on success.
 cow_status flat_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
-                        std::size_t capacity, const cow_options *options) noexcept;
+                        std::size_t capacity, rep_seed &seed) noexcept;
 
 }  // namespace cow::detail

@@ -1,0 +1,1173 @@
+#include "tree.hpp"
+
+#include <cstring>
+#include <new>
+#include <utility>
+
+#include "../alloc.hpp"
+#include "../scratch.hpp"
+#include "../type.hpp"
+
+namespace cow::detail {
+namespace {
+
+// Paths are at most this deep: every level multiplies the elements a
+// subtree can hold by at least two, and sizes are below 2^63.
+constexpr unsigned max_levels = 64;
+
+struct inner : tree_node {
+    std::size_t sizes[tree_branches];  // sizes[k]: elements under child[0..k]
+    tree_node *child[tree_branches];
+};
+
+inner *as_inner(tree_node *n) noexcept { return static_cast<inner *>(n); }
+const inner *as_inner(const tree_node *n) noexcept { return static_cast<const inner *>(n); }
+tree_vec *as_tree(vec_rep *v) noexcept { return static_cast<tree_vec *>(v); }
+const tree_vec *as_tree(const vec_rep *v) noexcept { return static_cast<const tree_vec *>(v); }
+
+// ---- reference counts ------------------------------------------------------
+
+void retain(tree_node *n) noexcept { n->refs.fetch_add(1, std::memory_order_relaxed); }
+
+// Acquire pairs with the release in drop_ref, as for handles (rep.hpp).
+bool is_unique(const tree_node *n) noexcept { return n->refs.load(std::memory_order_acquire) == 1; }
+
+// Drops one reference to a node that another holder keeps alive.
+void unshare(tree_node *n) noexcept { n->refs.fetch_sub(1, std::memory_order_acq_rel); }
+
+// ---- leaves ----------------------------------------------------------------
+
+std::size_t leaf_cap(const tree_vec *v) noexcept { return std::size_t{1} << v->leaf_bits; }
+
+unsigned char *elems_of(const tree_vec *v, const tree_node *leaf) noexcept {
+    return const_cast<unsigned char *>(reinterpret_cast<const unsigned char *>(leaf)) + v->leaf_offset;
+}
+
+unsigned char *elem_in(const tree_vec *v, const tree_node *leaf, std::size_t i) noexcept {
+    return elems_of(v, leaf) + i * v->elem_size;
+}
+
+std::size_t node_align(const cow_type *t) noexcept {
+    return t->elem_align > alignof(std::max_align_t) ? t->elem_align : alignof(std::max_align_t);
+}
+
+// An empty leaf with one reference, or nullptr.
+tree_node *leaf_alloc(const tree_vec *v) noexcept {
+    void *block = mem_alloc(v->leaf_block);
+    if (!block) return nullptr;
+    auto addr = reinterpret_cast<std::uintptr_t>(block);
+    auto pad = static_cast<std::uint32_t>(-addr & (node_align(v->type) - 1));
+    auto *n = new (static_cast<unsigned char *>(block) + pad) tree_node();
+    n->refs.store(1, std::memory_order_relaxed);
+    n->count = 0;
+    n->info = pad;
+    return n;
+}
+
+// Frees a leaf's memory; its elements were dropped or moved out.
+void leaf_free(const tree_vec *v, tree_node *leaf) noexcept {
+    void *block = reinterpret_cast<unsigned char *>(leaf) - leaf->info;
+    leaf->~tree_node();
+    mem_free(block, v->leaf_block);
+}
+
+// ---- inner nodes -------------------------------------------------------------
+
+inner *inner_alloc() noexcept {
+    void *m = mem_alloc(sizeof(inner));
+    if (!m) return nullptr;
+    auto *n = new (m) inner;
+    n->refs.store(1, std::memory_order_relaxed);
+    n->count = 0;
+    n->info = 1;
+    return n;
+}
+
+void inner_free(inner *n) noexcept {
+    n->~inner();
+    mem_free(n, sizeof(inner));
+}
+
+std::size_t size_of(const tree_node *n, std::uint32_t height) noexcept {
+    return height == 0 ? n->count : as_inner(n)->sizes[n->count - 1];
+}
+
+// Elements a full subtree of this height holds (saturating).
+std::size_t full_size(const tree_vec *v, std::uint32_t height) noexcept {
+    unsigned bits = v->leaf_bits + height * tree_branch_bits;
+    return bits >= 63 ? SIZE_MAX : std::size_t{1} << bits;
+}
+
+// Regular: every child but the last holds a full subtree, so a child is
+// found by shifting the index. Each child holds at most a full subtree,
+// so the first count - 1 sum to (count - 1) * full exactly when all are full.
+void update_regular(const tree_vec *v, inner *n, std::uint32_t height) noexcept {
+    std::uint32_t c = n->count;
+    n->info = c <= 1 || n->sizes[c - 2] == (c - 1) * full_size(v, height - 1) ? 1 : 0;
+}
+
+// Sets sizes[from..count) from the children's sizes.
+void resize_from(inner *n, std::uint32_t height, std::uint32_t from) noexcept {
+    std::size_t total = from ? n->sizes[from - 1] : 0;
+    for (std::uint32_t k = from; k < n->count; ++k) {
+        total += size_of(n->child[k], height - 1);
+        n->sizes[k] = total;
+    }
+}
+
+// Frees a node whose last reference is gone, and what only it held.
+void destroy(const tree_vec *v, tree_node *n, std::uint32_t height) noexcept;
+
+void release(const tree_vec *v, tree_node *n, std::uint32_t height) noexcept {
+    if (n->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(v, n, height);
+}
+
+void destroy(const tree_vec *v, tree_node *n, std::uint32_t height) noexcept {
+    if (height == 0) {
+        type_drop_n(v->type, elems_of(v, n), n->count);
+        leaf_free(v, n);
+        return;
+    }
+    inner *in = as_inner(n);
+    for (std::uint32_t k = 0; k < in->count; ++k) release(v, in->child[k], height - 1);
+    inner_free(in);
+}
+
+// The child holding element i of the subtree under n (height >= 1); i
+// becomes the index inside that child.
+std::uint32_t child_for(const tree_vec *v, const inner *n, std::uint32_t height,
+                        std::size_t &i) noexcept {
+    unsigned shift = v->leaf_bits + (height - 1) * tree_branch_bits;
+    auto k = static_cast<std::uint32_t>(i >> shift);
+    if (n->info) {
+        i -= std::size_t{k} << shift;
+        return k;
+    }
+    // Relaxed: children hold at most a full subtree, so the answer is at k or after.
+    while (n->sizes[k] <= i) ++k;
+    if (k) i -= n->sizes[k - 1];
+    return k;
+}
+
+std::size_t tail_len(const tree_vec *v) noexcept { return v->tail ? v->tail->count : 0; }
+std::size_t tree_len(const tree_vec *v) noexcept { return v->len - tail_len(v); }
+
+// ---- paths -------------------------------------------------------------------
+
+// The nodes from the root to the leaf holding element i (< tree_len), and
+// which of them this value alone holds (every node above them too).
+struct path {
+    tree_node *node[max_levels + 1];   // node[0]: the root, node[depth]: the leaf
+    std::uint32_t index[max_levels];   // node[d + 1] is child index[d] of node[d]
+    bool owned[max_levels + 1];
+    std::uint32_t depth;
+    std::size_t offset;                // of element i inside the leaf
+};
+
+void find_path(const tree_vec *v, std::size_t i, bool rep_owned, path &p) noexcept {
+    tree_node *n = v->root;
+    p.depth = v->height;
+    bool owned = rep_owned;
+    for (std::uint32_t d = 0; d < v->height; ++d) {
+        owned = owned && is_unique(n);
+        p.node[d] = n;
+        p.owned[d] = owned;
+        std::uint32_t k = child_for(v, as_inner(n), v->height - d, i);
+        p.index[d] = k;
+        n = as_inner(n)->child[k];
+    }
+    p.node[v->height] = n;
+    p.owned[v->height] = owned && is_unique(n);
+    p.offset = i;
+}
+
+// ---- the element edits -------------------------------------------------------
+
+enum class leaf_edit { replace, insert, erase, touch };
+
+// What a write needs before it may change anything: every node it will
+// allocate, and the new leaf contents (element copies can fail).
+struct prepared {
+    inner *inners[2 * max_levels + 1];
+    std::uint32_t inner_count = 0, inner_used = 0;
+    tree_node *leaves[2] = {nullptr, nullptr};  // the new leaf, and its split half
+    std::uint32_t leaf_count = 0;
+    bool leaves_hold_copies = false;  // true: drop the leaves' elements when undoing
+    std::uint64_t nodes_copied = 0, bytes_copied = 0;
+
+    inner *take() noexcept { return inners[inner_used++]; }
+};
+
+void undo(const tree_vec *v, prepared &pr) noexcept {
+    for (std::uint32_t k = 0; k < pr.inner_count; ++k) inner_free(pr.inners[k]);
+    for (tree_node *l : pr.leaves) {
+        if (!l) continue;
+        if (pr.leaves_hold_copies) type_drop_n(v->type, elems_of(v, l), l->count);
+        leaf_free(v, l);
+    }
+}
+
+// The children a node at some level has after the edit below it: its own
+// count plus this delta (-1: a child emptied, +1: a child split).
+int outputs_of(std::uint32_t new_count, std::uint32_t limit) noexcept {
+    return new_count == 0 ? 0 : new_count > limit ? 2 : 1;
+}
+
+// The replacement of a child slot: the nodes now in its place.
+struct replacement {
+    tree_node *node[2];
+    std::uint32_t n;
+};
+
+// The contents of an edited leaf that is being copied: element j goes to
+// left[j] below `keep`, else to right[j - keep] (a leaf that overflowed).
+struct leaf_writer {
+    const tree_vec *v;
+    tree_node *left, *right;
+    std::size_t keep;
+
+    unsigned char *at(std::size_t j) const noexcept {
+        return j < keep ? elem_in(v, left, j) : elem_in(v, right, j - keep);
+    }
+    // Copies n elements from src to positions j, j + 1, ...: all or nothing.
+    cow_status copy(std::size_t j, const unsigned char *src, std::size_t n) const noexcept {
+        std::size_t first = j < keep ? (n < keep - j ? n : keep - j) : 0;
+        cow_status s = type_copy_n(v->type, at(j), src, first);
+        if (s != COW_OK || first == n) return s;
+        s = type_copy_n(v->type, at(j + first), src + first * v->elem_size, n - first);
+        if (s != COW_OK) type_drop_n(v->type, at(j), first);
+        return s;
+    }
+    void drop(std::size_t j, std::size_t n) const noexcept {
+        std::size_t first = j < keep ? (n < keep - j ? n : keep - j) : 0;
+        type_drop_n(v->type, at(j), first);
+        if (first < n) type_drop_n(v->type, at(j + first), n - first);
+    }
+};
+
+// Inserts value at off into a full leaf this value alone holds, splitting
+// it: the first `keep` elements of the result stay, the rest move to right.
+void insert_splitting(const tree_vec *v, tree_node *leaf, tree_node *right, std::size_t off,
+                      const void *value, std::size_t keep) noexcept {
+    std::size_t es = v->elem_size;
+    std::size_t count = leaf->count;  // full
+    unsigned char *e = elems_of(v, leaf);
+    unsigned char *r = elems_of(v, right);
+    if (off < keep) {
+        std::memcpy(r, e + (keep - 1) * es, (count - keep + 1) * es);
+        std::memmove(e + (off + 1) * es, e + off * es, (keep - 1 - off) * es);
+        std::memcpy(e + off * es, value, es);
+    } else {
+        std::memcpy(r, e + keep * es, (off - keep) * es);
+        std::memcpy(r + (off - keep) * es, value, es);
+        std::memcpy(r + (off - keep + 1) * es, e + off * es, (count - off) * es);
+    }
+    leaf->count = static_cast<std::uint32_t>(keep);
+    right->count = static_cast<std::uint32_t>(count + 1 - keep);
+}
+
+// Splits an inner node that has grown to tree_branches + 1 children.
+void split_inner(const tree_vec *v, inner *left, inner *right, std::uint32_t height) noexcept {
+    std::uint32_t total = left->count;
+    std::uint32_t keep = (total + 1) / 2;
+    right->count = total - keep;
+    for (std::uint32_t k = 0; k < right->count; ++k) right->child[k] = left->child[keep + k];
+    left->count = keep;
+    resize_from(right, height, 0);
+    update_regular(v, left, height);
+    update_regular(v, right, height);
+}
+
+// Writes replacement r into child slot k of an inner node that the edit
+// may change in place (it has room for one more child: tree_branches + 1).
+void put_child(inner *n, std::uint32_t height, std::uint32_t k, const replacement &r) noexcept {
+    if (r.n == 0) {
+        for (std::uint32_t j = k; j + 1 < n->count; ++j) n->child[j] = n->child[j + 1];
+        n->count -= 1;
+    } else {
+        if (r.n == 2) {
+            for (std::uint32_t j = n->count; j > k + 1; --j) n->child[j] = n->child[j - 1];
+            n->count += 1;
+            n->child[k + 1] = r.node[1];
+        }
+        n->child[k] = r.node[0];
+    }
+    resize_from(n, height, k);
+}
+
+}  // namespace
+
+// The write engine for one element of the tree part: replace (set), insert
+// before it, erase it, or touch it (get_mut). Nodes this value alone holds
+// change in place; the others are copied, once, with the edit applied.
+// Everything that can fail (allocation, element copies) happens before the
+// first change. `value` holds the element to store (moved in: a copy the
+// caller made), `out` receives the replaced or erased element (moved, or a
+// copy when the leaf is shared), `out_ptr` the touched element's address.
+static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edit edit,
+                            const void *value, void *out, void **out_ptr) noexcept {
+    const cow_type *t = v->type;
+    std::size_t es = v->elem_size;
+    path p;
+    find_path(v, i, rep_owned, p);
+    std::uint32_t depth = p.depth;
+    tree_node *leaf = p.node[depth];
+    bool leaf_owned = p.owned[depth];
+
+    // How many nodes each level produces, bottom-up, and what to allocate.
+    prepared pr;
+    std::uint32_t leaf_new = leaf->count + (edit == leaf_edit::insert) - (edit == leaf_edit::erase);
+    int outs[max_levels + 1];
+    outs[depth] = outputs_of(leaf_new, static_cast<std::uint32_t>(leaf_cap(v)));
+    std::uint32_t leaves_needed = leaf_owned ? (outs[depth] == 2) : outs[depth];
+    std::uint32_t inners_needed = 0;
+    int delta = outs[depth] - 1;
+    for (std::uint32_t d = depth; d-- > 0;) {
+        std::uint32_t c = static_cast<std::uint32_t>(static_cast<int>(p.node[d]->count) + delta);
+        outs[d] = outputs_of(c, tree_branches);
+        inners_needed += p.owned[d] ? (outs[d] == 2) : static_cast<std::uint32_t>(outs[d]);
+        delta = outs[d] - 1;
+    }
+    if (outs[0] == 2) inners_needed += 1;  // a new root above the split
+    for (; pr.inner_count < inners_needed; ++pr.inner_count) {
+        pr.inners[pr.inner_count] = inner_alloc();
+        if (!pr.inners[pr.inner_count]) {
+            undo(v, pr);
+            return COW_ENOMEM;
+        }
+    }
+    for (; pr.leaf_count < leaves_needed; ++pr.leaf_count) {
+        pr.leaves[pr.leaf_count] = leaf_alloc(v);
+        if (!pr.leaves[pr.leaf_count]) {
+            undo(v, pr);
+            return COW_ENOMEM;
+        }
+    }
+
+    // The element handed out of a shared leaf is a copy (it stays there).
+    std::size_t off = p.offset;
+    bool hands_out = out && (edit == leaf_edit::replace || edit == leaf_edit::erase);
+    if (hands_out && !leaf_owned) {
+        cow_status s = type_copy(t, out, elem_in(v, leaf, off));
+        if (s != COW_OK) {
+            undo(v, pr);
+            return s;
+        }
+    }
+    // Where element j of the edited leaf goes: the first `keep` stay in the
+    // first leaf, the rest go to the split half.
+    std::size_t keep = outs[depth] == 2 ? (leaf_new + 1) / 2 : leaf_new;
+    // A shared leaf: copies of the kept elements into the new leaf (or
+    // two), the new value's slot left for later.
+    if (!leaf_owned && leaf_new > 0) {
+        leaf_writer wr{v, pr.leaves[0], pr.leaves[1], keep};
+        std::size_t gap = edit == leaf_edit::touch ? leaf->count : off;  // elements before the slot
+        std::size_t resume = edit == leaf_edit::insert ? off : off + 1;  // first old element after it
+        std::size_t dst_after = edit == leaf_edit::erase ? off : off + 1;
+        cow_status s = wr.copy(0, elems_of(v, leaf), gap);
+        if (s == COW_OK && edit != leaf_edit::touch) {
+            s = wr.copy(dst_after, elem_in(v, leaf, resume), leaf->count - resume);
+            if (s != COW_OK) wr.drop(0, gap);
+        }
+        if (s != COW_OK) {
+            if (hands_out) type_drop(t, out);
+            undo(v, pr);
+            return s;
+        }
+        pr.leaves[0]->count = static_cast<std::uint32_t>(keep);
+        if (pr.leaves[1]) pr.leaves[1]->count = static_cast<std::uint32_t>(leaf_new - keep);
+        std::size_t copied = leaf_new - (edit == leaf_edit::replace || edit == leaf_edit::insert);
+        pr.nodes_copied += 1;
+        pr.bytes_copied += copied * es;
+    }
+
+    // From here on nothing fails.
+    replacement r{};
+    if (leaf_owned) {
+        unsigned char *at = elem_in(v, leaf, off);
+        if (hands_out)
+            std::memcpy(out, at, es);
+        else if (edit == leaf_edit::replace || edit == leaf_edit::erase)
+            type_drop(t, at);
+        switch (edit) {
+        case leaf_edit::replace: std::memcpy(at, value, es); break;
+        case leaf_edit::erase:
+            std::memmove(at, at + es, (leaf->count - off - 1) * es);
+            leaf->count -= 1;
+            break;
+        case leaf_edit::insert:
+            if (outs[depth] == 2)
+                insert_splitting(v, leaf, pr.leaves[0], off, value, keep);
+            else {
+                std::memmove(at + es, at, (leaf->count - off) * es);
+                std::memcpy(at, value, es);
+                leaf->count += 1;
+            }
+            break;
+        case leaf_edit::touch: break;
+        }
+        if (out_ptr) *out_ptr = at;
+        if (leaf->count == 0) {
+            leaf_free(v, leaf);
+            r.n = 0;
+        } else if (outs[depth] == 2) {
+            r = replacement{{leaf, pr.leaves[0]}, 2};
+        } else {
+            r = replacement{{leaf, nullptr}, 1};
+        }
+    } else {
+        if (leaf_new == 0) {
+            r.n = 0;
+        } else {
+            leaf_writer wr{v, pr.leaves[0], pr.leaves[1], keep};
+            if (edit == leaf_edit::replace || edit == leaf_edit::insert)
+                std::memcpy(wr.at(off), value, es);
+            if (out_ptr) *out_ptr = wr.at(off);
+            r = outs[depth] == 2 ? replacement{{pr.leaves[0], pr.leaves[1]}, 2}
+                                 : replacement{{pr.leaves[0], nullptr}, 1};
+        }
+        // Our reference to the shared leaf goes with the slot it leaves.
+        if (depth == 0 || p.owned[depth - 1]) unshare(leaf);
+    }
+    pr.leaves[0] = pr.leaves[1] = nullptr;  // placed
+
+    // Up the path: each level takes the replacement of its child slot.
+    for (std::uint32_t d = depth; d-- > 0;) {
+        inner *n = as_inner(p.node[d]);
+        std::uint32_t height = depth - d;
+        std::uint32_t k = p.index[d];
+        inner *w;
+        if (p.owned[d]) {
+            w = n;
+            // A child replaced by a copy leaves its old self to its other holders.
+        } else {
+            w = pr.take();
+            w->count = n->count;
+            w->info = n->info;
+            for (std::uint32_t j = 0; j < n->count; ++j) {
+                w->child[j] = n->child[j];
+                w->sizes[j] = n->sizes[j];
+                if (j != k) retain(n->child[j]);
+            }
+            pr.nodes_copied += 1;
+            pr.bytes_copied += n->count * (sizeof(tree_node *) + sizeof(std::size_t));
+            if (d == 0 || p.owned[d - 1]) unshare(n);
+        }
+        put_child(w, height, k, r);
+        if (w->count == 0) {
+            inner_free(w);
+            r.n = 0;
+            continue;
+        }
+        update_regular(v, w, height);
+        r = replacement{{w, nullptr}, 1};
+        if (w->count > tree_branches) {
+            inner *right = pr.take();
+            split_inner(v, w, right, height);
+            r = replacement{{w, right}, 2};
+        }
+    }
+
+    // The root slot.
+    std::uint32_t height = depth;
+    if (r.n == 0) {
+        v->root = nullptr;
+        v->height = 0;
+    } else if (r.n == 1) {
+        v->root = r.node[0];
+    } else {
+        inner *root = pr.take();
+        root->count = 2;
+        root->child[0] = r.node[0];
+        root->child[1] = r.node[1];
+        resize_from(root, height + 1, 0);
+        update_regular(v, root, height + 1);
+        v->root = root;
+        height += 1;
+    }
+    v->height = v->root ? height : 0;
+    // A root left with one child gives way to it (the tree gets shallower).
+    while (v->root && v->height > 0 && v->root->count == 1 && is_unique(v->root)) {
+        inner *old = as_inner(v->root);
+        v->root = old->child[0];
+        v->height -= 1;
+        inner_free(old);
+    }
+    v->len += static_cast<std::size_t>(edit == leaf_edit::insert);
+    v->len -= static_cast<std::size_t>(edit == leaf_edit::erase);
+    rep_count_node_copies(v, pr.nodes_copied, pr.bytes_copied);
+    return COW_OK;
+}
+
+namespace {
+
+// ---- the tail and the right edge ---------------------------------------------
+
+// Appends a leaf (its reference goes to the tree) at the right end of the
+// tree part. Nodes on the right edge that this value alone holds change in
+// place; the others are copied.
+cow_status push_leaf(tree_vec *v, bool rep_owned, tree_node *leaf) noexcept {
+    if (!v->root) {
+        v->root = leaf;
+        v->height = 0;
+        return COW_OK;
+    }
+    std::uint32_t h = v->height;
+    tree_node *spine[max_levels + 1];
+    bool owned[max_levels + 1];
+    tree_node *n = v->root;
+    bool o = rep_owned;
+    std::int64_t room = -1;  // the deepest spine node with room for a child
+    for (std::uint32_t d = 0; d < h; ++d) {
+        o = o && is_unique(n);
+        spine[d] = n;
+        owned[d] = o;
+        if (n->count < tree_branches) room = d;
+        n = as_inner(n)->child[n->count - 1];
+    }
+    // New nodes: a chain above the leaf down from the node with room (or a
+    // new root), and copies of the shared spine nodes above it.
+    std::uint32_t top = room < 0 ? 0 : static_cast<std::uint32_t>(room);
+    std::uint32_t chain = room < 0 ? h : h - top - 1;
+    std::uint32_t copies = 0;
+    if (room >= 0)
+        for (std::uint32_t d = 0; d <= top; ++d) copies += !owned[d];
+    prepared pr;
+    std::uint32_t needed = chain + copies + (room < 0);
+    for (; pr.inner_count < needed; ++pr.inner_count) {
+        pr.inners[pr.inner_count] = inner_alloc();
+        if (!pr.inners[pr.inner_count]) {
+            undo(v, pr);
+            return COW_ENOMEM;
+        }
+    }
+    // The chain: single-child nodes from height 1 up to the top's child.
+    tree_node *sub = leaf;
+    for (std::uint32_t c = 0; c < chain; ++c) {
+        inner *w = pr.take();
+        w->count = 1;
+        w->child[0] = sub;
+        w->sizes[0] = leaf->count;
+        w->info = 1;
+        sub = w;
+    }
+    std::size_t added = leaf->count;
+    if (room < 0) {
+        inner *root = pr.take();
+        root->count = 2;
+        root->child[0] = v->root;  // our reference moves into the new root
+        root->child[1] = sub;
+        resize_from(root, h + 1, 0);
+        update_regular(v, root, h + 1);
+        v->root = root;
+        v->height = h + 1;
+        return COW_OK;
+    }
+    // Down the spine to the node with room: grow each one's last size.
+    inner *parent = nullptr;
+    for (std::uint32_t d = 0; d <= top; ++d) {
+        inner *s = as_inner(spine[d]);
+        inner *w = s;
+        std::uint32_t height = h - d;
+        if (!owned[d]) {
+            w = pr.take();
+            w->count = s->count;
+            w->info = s->info;
+            for (std::uint32_t j = 0; j < s->count; ++j) {
+                w->child[j] = s->child[j];
+                w->sizes[j] = s->sizes[j];
+                // The last child is replaced by its own copy below the top.
+                if (d == top || j + 1 != s->count) retain(s->child[j]);
+            }
+            rep_count_node_copies(v, 1, s->count * (sizeof(tree_node *) + sizeof(std::size_t)));
+            if (d == 0 || owned[d - 1]) unshare(s);
+        }
+        if (parent)
+            parent->child[parent->count - 1] = w;
+        else
+            v->root = w;
+        if (d < top) {
+            w->sizes[w->count - 1] += added;
+        } else {
+            w->child[w->count] = sub;
+            w->sizes[w->count] = w->sizes[w->count - 1] + added;
+            w->count += 1;
+            update_regular(v, w, height);
+        }
+        parent = w;
+    }
+    return COW_OK;
+}
+
+// A private header for a write: the value itself when this handle is its
+// only one, else a new header sharing every node (not yet a rep: see
+// finish_write).
+cow_status header_sharing_nodes(const tree_vec *v, tree_vec **out) noexcept {
+    void *m = mem_alloc(sizeof(tree_vec));
+    if (!m) return COW_ENOMEM;
+    auto *w = new (m) tree_vec();
+    w->flat = nullptr;
+    w->flat_len = w->flat_cap = 0;
+    w->type = v->type;
+    w->elem_size = v->elem_size;
+    w->len = v->len;
+    w->root = v->root;
+    w->height = v->height;
+    w->leaf_bits = v->leaf_bits;
+    w->tail = v->tail;
+    w->leaf_offset = v->leaf_offset;
+    w->leaf_block = v->leaf_block;
+    if (w->root) retain(w->root);
+    if (w->tail) retain(w->tail);
+    *out = w;
+    return COW_OK;
+}
+
+cow_status begin_write(tree_vec *v, tree_vec **out) noexcept {
+    if (!rep_is_shared(v)) {
+        *out = v;
+        return COW_OK;
+    }
+    return header_sharing_nodes(v, out);
+}
+
+void free_header(tree_vec *w) noexcept {
+    w->~tree_vec();
+    mem_free(w, sizeof(tree_vec));
+}
+
+// Releases what a header holds and frees it (a value never published, or
+// one whose last handle is gone).
+void drop_header(tree_vec *w) noexcept {
+    if (w->root) release(w, w->root, w->height);
+    if (w->tail) release(w, w->tail, 0);
+    free_header(w);
+}
+
+// Ends a write begun by begin_write: on success a new header replaces the
+// shared value in the slot (one copy in its lineage); on failure it goes.
+cow_status finish_write(vec_rep **slot, tree_vec *w, cow_status s) noexcept {
+    vec_rep *old = *slot;
+    if (w == old) return s;
+    if (s != COW_OK) {
+        drop_header(w);
+        return s;
+    }
+    rep_init_copy(w, old, 0, false);
+    *slot = w;
+    rep_release(old);
+    return COW_OK;
+}
+
+// Ends a write that a unique value v made on a new header w sharing its
+// nodes (so that a failure part-way leaves v as it was): on success v takes
+// w's tree, in place (the handle stays), and w goes with v's old one.
+cow_status finish_on_header(tree_vec *v, tree_vec *w, cow_status s) noexcept {
+    if (s == COW_OK) {
+        std::swap(v->root, w->root);
+        std::swap(v->height, w->height);
+        std::swap(v->tail, w->tail);
+        std::swap(v->len, w->len);
+    }
+    drop_header(w);
+    return s;
+}
+
+// Makes the tail writable: this value's alone (in place) or a copy with
+// room for one more element. Fails only on allocation or element copy.
+cow_status own_tail(tree_vec *w, bool rep_owned) noexcept {
+    tree_node *t = w->tail;
+    if (rep_owned && is_unique(t)) return COW_OK;
+    tree_node *c = leaf_alloc(w);
+    if (!c) return COW_ENOMEM;
+    cow_status s = type_copy_n(w->type, elems_of(w, c), elems_of(w, t), t->count);
+    if (s != COW_OK) {
+        leaf_free(w, c);
+        return s;
+    }
+    c->count = t->count;
+    rep_count_node_copies(w, 1, t->count * w->elem_size);
+    release(w, t, 0);  // shared: another holder keeps it
+    w->tail = c;
+    return COW_OK;
+}
+
+// The copy a write stores, made before the sharing test (see flat.cpp's
+// insert: a vector of handles stored into itself stores a snapshot).
+class element_copy {
+public:
+    element_copy(const cow_type *t, const void *elem) noexcept : t_(t), buf_(t->elem_size, t->elem_align) {
+        if (!buf_.get()) {
+            status_ = COW_ENOMEM;
+            return;
+        }
+        status_ = type_copy(t, buf_.get(), elem);
+        held_ = status_ == COW_OK;
+    }
+    ~element_copy() {
+        if (held_) type_drop(t_, buf_.get());
+    }
+    cow_status status() const noexcept { return status_; }
+    const void *get() const noexcept { return buf_.get(); }
+    void moved() noexcept { held_ = false; }  // the structure owns it now
+
+private:
+    const cow_type *t_;
+    scratch buf_;
+    cow_status status_ = COW_OK;
+    bool held_ = false;
+};
+
+// ---- vec_impl ----------------------------------------------------------------
+
+const void *get(const vec_rep *vr, std::size_t i) noexcept {
+    const tree_vec *v = as_tree(vr);
+    std::size_t in_tree = tree_len(v);
+    if (i >= in_tree) return elem_in(v, v->tail, i - in_tree);
+    const tree_node *n = v->root;
+    for (std::uint32_t h = v->height; h > 0; --h) {
+        const inner *in = as_inner(n);
+        n = in->child[child_for(v, in, h, i)];
+    }
+    return elem_in(v, n, i);
+}
+
+cow_status set_in(tree_vec *w, bool owned, std::size_t index, element_copy &value,
+                  void *out_old) noexcept {
+    std::size_t in_tree = tree_len(w);
+    if (index < in_tree) {
+        cow_status s = edit_tree(w, owned, index, leaf_edit::replace, value.get(), out_old, nullptr);
+        if (s == COW_OK) value.moved();
+        return s;
+    }
+    bool tail_owned = owned && is_unique(w->tail);
+    if (out_old && !tail_owned) {
+        cow_status s = type_copy(w->type, out_old, elem_in(w, w->tail, index - in_tree));
+        if (s != COW_OK) return s;
+        s = own_tail(w, owned);
+        if (s != COW_OK) {
+            type_drop(w->type, out_old);
+            return s;
+        }
+        // The copy's element is dropped: its original went out as a copy.
+        type_drop(w->type, elem_in(w, w->tail, index - in_tree));
+    } else {
+        cow_status s = own_tail(w, owned);
+        if (s != COW_OK) return s;
+        unsigned char *at = elem_in(w, w->tail, index - in_tree);
+        if (out_old) std::memcpy(out_old, at, w->elem_size); else type_drop(w->type, at);
+    }
+    std::memcpy(elem_in(w, w->tail, index - in_tree), value.get(), w->elem_size);
+    value.moved();
+    return COW_OK;
+}
+
+cow_status set(vec_rep **slot, std::size_t index, const void *elem, void *out_old) noexcept {
+    tree_vec *v = as_tree(*slot);
+    element_copy value(v->type, elem);
+    if (value.status() != COW_OK) return value.status();
+    tree_vec *w;
+    cow_status s = begin_write(v, &w);
+    if (s != COW_OK) return s;
+    s = set_in(w, true, index, value, out_old);
+    return finish_write(slot, w, s);
+}
+
+cow_status get_mut(vec_rep **slot, std::size_t index, void **out_elem) noexcept {
+    tree_vec *v = as_tree(*slot);
+    tree_vec *w;
+    cow_status s = begin_write(v, &w);
+    if (s != COW_OK) return s;
+    bool owned = true;  // w is private; its nodes say what else is shared
+    std::size_t in_tree = tree_len(w);
+    if (index < in_tree) {
+        s = edit_tree(w, owned, index, leaf_edit::touch, nullptr, nullptr, out_elem);
+    } else {
+        s = own_tail(w, owned);
+        if (s == COW_OK) *out_elem = elem_in(w, w->tail, index - in_tree);
+    }
+    return finish_write(slot, w, s);
+}
+
+// Appends the moved-in element at the end.
+cow_status push_in(tree_vec *w, bool owned, element_copy &value) noexcept {
+    std::size_t cap = leaf_cap(w);
+    if (w->tail && w->tail->count < cap) {
+        cow_status s = own_tail(w, owned);
+        if (s != COW_OK) return s;
+    } else {
+        tree_node *fresh = leaf_alloc(w);
+        if (!fresh) return COW_ENOMEM;
+        if (w->tail) {
+            cow_status s = push_leaf(w, owned, w->tail);
+            if (s != COW_OK) {
+                leaf_free(w, fresh);
+                return s;
+            }
+        }
+        w->tail = fresh;
+    }
+    std::memcpy(elem_in(w, w->tail, w->tail->count), value.get(), w->elem_size);
+    value.moved();
+    w->tail->count += 1;
+    w->len += 1;
+    return COW_OK;
+}
+
+// Takes the last leaf of the tree part as the tail (the tail is empty).
+cow_status pull_tail(tree_vec *w, bool owned) noexcept {
+    std::size_t last = tree_len(w) - 1;
+    // Touch the last element so that its path is this value's alone, then
+    // detach the leaf: it leaves the tree in place (no element moves).
+    void *unused;
+    cow_status s = edit_tree(w, owned, last, leaf_edit::touch, nullptr, nullptr, &unused);
+    if (s != COW_OK) return s;
+    path p;
+    find_path(w, last, true, p);
+    tree_node *leaf = p.node[p.depth];
+    std::size_t moved = leaf->count;
+    if (p.depth == 0) {
+        w->root = nullptr;
+    } else {
+        for (std::uint32_t d = 0; d < p.depth; ++d) {
+            inner *n = as_inner(p.node[d]);
+            n->sizes[n->count - 1] -= moved;
+        }
+        // Remove the leaf from its parent, and parents left empty from theirs.
+        std::uint32_t d = p.depth - 1;
+        while (true) {
+            inner *n = as_inner(p.node[d]);
+            n->count -= 1;
+            if (n->count > 0 || d == 0) break;
+            inner_free(n);
+            --d;
+        }
+        inner *top = as_inner(p.node[d]);
+        if (top->count == 0) {  // the root emptied
+            inner_free(top);
+            w->root = nullptr;
+            w->height = 0;
+        } else {
+            update_regular(w, top, w->height - d);
+            while (w->root && w->height > 0 && w->root->count == 1) {
+                inner *old = as_inner(w->root);
+                w->root = old->child[0];
+                w->height -= 1;
+                inner_free(old);
+            }
+        }
+    }
+    if (!w->root) w->height = 0;
+    w->tail = leaf;
+    return COW_OK;
+}
+
+cow_status insert_one(tree_vec *w, std::size_t at, element_copy &value) noexcept {
+    if (at == w->len) return push_in(w, true, value);
+    std::size_t in_tree = tree_len(w);
+    if (at < in_tree) {
+        cow_status s = edit_tree(w, true, at, leaf_edit::insert, value.get(), nullptr, nullptr);
+        if (s == COW_OK) value.moved();
+        return s;
+    }
+    // Inside the tail: a full tail first moves into the tree.
+    if (w->tail->count == leaf_cap(w)) {
+        cow_status s = push_leaf(w, true, w->tail);
+        if (s != COW_OK) return s;
+        w->tail = nullptr;
+        return insert_one(w, at, value);
+    }
+    cow_status s = own_tail(w, true);
+    if (s != COW_OK) return s;
+    std::size_t off = at - in_tree;
+    unsigned char *p = elem_in(w, w->tail, off);
+    std::memmove(p + w->elem_size, p, (w->tail->count - off) * w->elem_size);
+    std::memcpy(p, value.get(), w->elem_size);
+    value.moved();
+    w->tail->count += 1;
+    w->len += 1;
+    return COW_OK;
+}
+
+// Removes element `index` into out (moved, or a copy of a shared one) or
+// drops it. On nodes this value alone holds it allocates nothing and
+// cannot fail.
+cow_status erase_one(tree_vec *w, std::size_t index, void *out) noexcept {
+    if (!w->tail && index == w->len - 1) {
+        cow_status s = pull_tail(w, true);
+        if (s != COW_OK) return s;
+    }
+    std::size_t in_tree = tree_len(w);
+    if (index < in_tree) return edit_tree(w, true, index, leaf_edit::erase, nullptr, out, nullptr);
+    cow_status s = own_tail(w, true);
+    if (s != COW_OK) return s;
+    tree_node *t = w->tail;
+    std::size_t off = index - in_tree;
+    unsigned char *p = elem_in(w, t, off);
+    if (out) std::memcpy(out, p, w->elem_size); else type_drop(w->type, p);
+    std::memmove(p, p + w->elem_size, (t->count - off - 1) * w->elem_size);
+    t->count -= 1;
+    w->len -= 1;
+    if (t->count == 0) {
+        leaf_free(w, t);
+        w->tail = nullptr;
+    }
+    return COW_OK;
+}
+
+cow_status insert(vec_rep **slot, std::size_t at, const void *elems, std::size_t count) noexcept {
+    tree_vec *v = as_tree(*slot);
+    std::size_t new_len;
+    if (!add_size(v->len, count, new_len) || new_len > max_alloc / v->elem_size)
+        return COW_EOVERFLOW;
+    if (count == 0) return COW_OK;
+    tree_vec *w;
+    cow_status s = begin_write(v, &w);
+    if (s != COW_OK) return s;
+    auto *src = static_cast<const unsigned char *>(elems);
+    std::size_t done = 0;
+    for (; done < count; ++done) {
+        element_copy value(w->type, src + done * w->elem_size);
+        s = value.status();
+        if (s == COW_OK) s = insert_one(w, at + done, value);
+        if (s != COW_OK) break;
+    }
+    // A shared value's write went to a new header, dropped on failure. On a
+    // unique one, the elements inserted so far are taken out again: their
+    // nodes are this value's alone by now, so erasing them cannot fail.
+    if (s != COW_OK && w == v)
+        for (std::size_t k = 0; k < done; ++k) erase_one(w, at, nullptr);
+    return finish_write(slot, w, s);
+}
+
+// Drops every element: a value with nothing in it.
+void clear_all(tree_vec *w) noexcept {
+    if (w->root) release(w, w->root, w->height);
+    if (w->tail) release(w, w->tail, 0);
+    w->root = w->tail = nullptr;
+    w->height = 0;
+    w->len = 0;
+}
+
+cow_status remove(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept {
+    tree_vec *v = as_tree(*slot);
+    if (count == 0) return COW_OK;
+    tree_vec *w;
+    cow_status s = begin_write(v, &w);
+    if (s != COW_OK) return s;
+    if (count == 1) return finish_write(slot, w, erase_one(w, at, out));
+    if (at == 0 && count == w->len && !out) {
+        clear_all(w);
+        return finish_write(slot, w, COW_OK);
+    }
+    // Several elements: on a unique value too the removals go to a new
+    // header sharing every node, so that a failure part-way (copying a node
+    // another version holds) leaves the value as it was.
+    bool successor = w == v;
+    if (successor) {
+        s = header_sharing_nodes(v, &w);
+        if (s != COW_OK) return s;
+    }
+    std::size_t es = w->elem_size;
+    std::size_t done = 0;
+    for (; done < count; ++done) {
+        s = erase_one(w, at, out ? static_cast<unsigned char *>(out) + done * es : nullptr);
+        if (s != COW_OK) break;
+    }
+    if (s != COW_OK && out) type_drop_n(w->type, out, done);  // copies: the originals stay
+    return successor ? finish_on_header(v, w, s) : finish_write(slot, w, s);
+}
+
+cow_status make_mut(vec_rep **slot, void **out_data) noexcept {
+    // A tree has no contiguous elements, and is never flattened.
+    if (out_data) return COW_ENOTCONTIGUOUS;
+    tree_vec *w;
+    cow_status s = begin_write(as_tree(*slot), &w);
+    if (s != COW_OK) return s;
+    return finish_write(slot, w, COW_OK);
+}
+
+cow_status reserve(vec_rep **slot, std::size_t additional) noexcept {
+    std::size_t need;
+    if (!add_size((*slot)->len, additional, need) || need > max_alloc / (*slot)->elem_size)
+        return COW_EOVERFLOW;
+    return make_mut(slot, nullptr);  // a tree reserves nothing else
+}
+
+// The leaf holding element i (< len) and the offset of i inside it.
+const tree_node *leaf_at(const tree_vec *v, std::size_t &i) noexcept {
+    std::size_t in_tree = tree_len(v);
+    if (i >= in_tree) {
+        i -= in_tree;
+        return v->tail;
+    }
+    const tree_node *n = v->root;
+    for (std::uint32_t h = v->height; h > 0; --h) {
+        const inner *in = as_inner(n);
+        n = in->child[child_for(v, in, h, i)];
+    }
+    return n;
+}
+
+// One leaf at a time: each call finds the leaf from the root, O(log n),
+// and hands out the rest of it, so a walk costs O(log n) per leaf.
+bool next_span(const vec_rep *vr, cow_vec_cursor *cursor, const void **out_data,
+               std::size_t *out_count) noexcept {
+    const tree_vec *v = as_tree(vr);
+    std::size_t i = cursor->next;
+    const tree_node *leaf = leaf_at(v, i);
+    *out_data = elem_in(v, leaf, i);
+    *out_count = leaf->count - i;
+    cursor->next += leaf->count - i;
+    return true;
+}
+
+// Visits the leaves in order with whether this value alone holds each
+// (and every node above it).
+template <class Fn>
+void for_each_leaf(const tree_vec *v, tree_node *n, std::uint32_t height, bool owned, Fn &fn) noexcept {
+    owned = owned && is_unique(n);
+    if (height == 0) {
+        fn(n, owned);
+        return;
+    }
+    inner *in = as_inner(n);
+    for (std::uint32_t k = 0; k < in->count; ++k) for_each_leaf(v, in->child[k], height - 1, owned, fn);
+}
+
+template <class Fn>
+void for_each_leaf(const tree_vec *v, bool owned, Fn &&fn) noexcept {
+    if (v->root) for_each_leaf(v, v->root, v->height, owned, fn);
+    if (v->tail) fn(v->tail, owned && is_unique(v->tail));
+}
+
+// Frees what the value alone holds without dropping leaf elements (they
+// were moved out), and drops one reference to what others hold too.
+void free_moved(const tree_vec *v, tree_node *n, std::uint32_t height) noexcept {
+    if (!is_unique(n)) {
+        release(v, n, height);  // another holder keeps it (and its elements)
+        return;
+    }
+    if (height == 0) {
+        leaf_free(v, n);
+        return;
+    }
+    inner *in = as_inner(n);
+    for (std::uint32_t k = 0; k < in->count; ++k) free_moved(v, in->child[k], height - 1);
+    inner_free(in);
+}
+
+cow_status into(vec_rep **slot, cow_owned *out) noexcept {
+    tree_vec *v = as_tree(*slot);
+    const cow_type *t = v->type;
+    std::size_t es = v->elem_size;
+    bool unique = !rep_is_shared(v);
+    // One aligned block of at least one element (data is never NULL).
+    std::size_t n = v->len ? v->len : 1;
+    std::size_t pad = t->elem_align > alignof(std::max_align_t) ? t->elem_align - 1 : 0;
+    std::size_t size = n * es + pad;
+    void *block = mem_alloc(size);
+    if (!block) return COW_ENOMEM;
+    auto addr = reinterpret_cast<std::uintptr_t>(block);
+    std::size_t offset = static_cast<std::size_t>(-addr & (t->elem_align - 1));
+    unsigned char *data = static_cast<unsigned char *>(block) + offset;
+    // Leaves others hold too are copied first (copies can fail); then the
+    // value's own leaves are moved, which cannot.
+    std::size_t at = 0, copied_until = 0;
+    cow_status s = COW_OK;
+    for_each_leaf(v, unique, [&](tree_node *leaf, bool owned) {
+        if (s == COW_OK && !owned) {
+            s = type_copy_n(t, data + at * es, elems_of(v, leaf), leaf->count);
+            if (s == COW_OK) copied_until = at + leaf->count;
+        }
+        at += leaf->count;
+    });
+    if (s != COW_OK) {
+        // Drop the copies made before the failure, leaf by leaf.
+        at = 0;
+        for_each_leaf(v, unique, [&](tree_node *leaf, bool owned) {
+            if (!owned && at < copied_until) type_drop_n(t, data + at * es, leaf->count);
+            at += leaf->count;
+        });
+        mem_free(block, size);
+        return s;
+    }
+    at = 0;
+    for_each_leaf(v, unique, [&](tree_node *leaf, bool owned) {
+        if (owned) std::memcpy(data + at * es, elems_of(v, leaf), leaf->count * es);
+        at += leaf->count;
+    });
+    *out = cow_owned{data, v->len, size, offset};
+    if (unique) {
+        if (v->root) free_moved(v, v->root, v->height);
+        if (v->tail) free_moved(v, v->tail, 0);
+        v->root = v->tail = nullptr;
+        v->len = 0;
+    }
+    *slot = nullptr;
+    rep_release(v);
+    return COW_OK;
+}
+
+cow_status copy(const rep *r, rep **out) noexcept {
+    tree_vec *w;
+    cow_status s = header_sharing_nodes(static_cast<const tree_vec *>(r), &w);
+    if (s == COW_OK) *out = w;
+    return s;
+}
+
+std::size_t value_bytes(const rep *r) noexcept {
+    auto *v = static_cast<const vec_rep *>(r);
+    return v->len * v->elem_size;
+}
+
+std::size_t no_bytes(const rep *) noexcept { return 0; }
+
+void last_handle_released(rep *r) noexcept {
+    tree_vec *v = static_cast<tree_vec *>(r);
+    rep_retire(v);
+    drop_header(v);
+}
+
+const vec_impl tree_impl = {
+    {last_handle_released, copy, value_bytes, nullptr, no_bytes, COW_REPRESENTATION_TREE},
+    get, get_mut, insert, remove, set, reserve, make_mut, next_span, into,
+};
+
+}  // namespace
+
+cow_status tree_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
+                        rep_seed &seed) noexcept {
+    void *m = mem_alloc(sizeof(tree_vec));
+    if (!m) return COW_ENOMEM;
+    auto *v = new (m) tree_vec();
+    v->flat = nullptr;
+    v->flat_len = v->flat_cap = 0;
+    v->type = t;
+    v->elem_size = t->elem_size;
+    v->len = 0;
+    v->root = v->tail = nullptr;
+    v->height = 0;
+    std::uint32_t bits = 0;
+    while ((std::size_t{2} << bits) * t->elem_size <= tree_leaf_bytes) ++bits;
+    v->leaf_bits = bits;
+    std::size_t align = node_align(t);
+    v->leaf_offset = (sizeof(tree_node) + align - 1) & ~(align - 1);
+    v->leaf_block = v->leaf_offset + (std::size_t{1} << bits) * t->elem_size +
+                    (align - alignof(std::max_align_t));
+    auto *src = static_cast<const unsigned char *>(elems);
+    for (std::size_t k = 0; k < count; ++k) {
+        element_copy value(t, src + k * t->elem_size);
+        cow_status s = value.status();
+        if (s == COW_OK) s = push_in(v, true, value);
+        if (s != COW_OK) {
+            drop_header(v);
+            return s;
+        }
+    }
+    rep_init_new(v, COW_KIND_VEC, &tree_impl, seed);
+    *out = v;
+    return COW_OK;
+}
+
+}  // namespace cow::detail
