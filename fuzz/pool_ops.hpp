@@ -239,6 +239,7 @@ public:
             case 0: size = in.ConsumeIntegralInRange<std::uint32_t>(0, 7); e.add(true, COW_EINVAL); break;
             case 1: size = 16; break;
             case 2: size = 8; break;
+            case 3: size = offsetof(cow_stats_info, representation); break;  // the 0.1 layout
             default: break;
             }
             bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
@@ -278,6 +279,16 @@ public:
                           l ? l->clones : 0, l ? l->copies : 0);
         std::string text(cow_str_data(report), cow_str_len(report));
         FUZZ_CHECK(text.find(expect) != std::string::npos);
+        if (format == COW_REPORT_TEXT) {
+            // A flat value's report has no tree lines.
+            FUZZ_CHECK(text.find("Representation:") == std::string::npos);
+            FUZZ_CHECK(text.find("Switches:") == std::string::npos);
+        } else {
+            FUZZ_CHECK(text.find("\"representation\":\"flat\"") != std::string::npos);
+            FUZZ_CHECK(text.find("\"nodes_copied\":0") != std::string::npos);
+            FUZZ_CHECK(text.find("\"switches\":0") != std::string::npos);
+            FUZZ_CHECK(text.back() == '}');
+        }
         FUZZ_CHECK(utf8_ok(text));
         cow_release(report);
         bc.unchanged();

@@ -8,6 +8,7 @@
 // values (types.hpp). Containers of handles hold references to other
 // representations of the model: those count in their strong counts.
 #pragma once
+#include <cstring>
 #include <functional>
 #include <map>
 #include <string>
@@ -384,9 +385,18 @@ public:
     }
 
     void check_stats(const void *h, rep_model &r) {
-        cow_stats_info s COW_STATS_INFO_INIT;
+        // Filled with a marker, so that a field the call leaves out fails.
+        cow_stats_info s;
+        std::memset(&s, 0xab, sizeof s);
+        s.size = sizeof s;
         FUZZ_CHECK(cow_stats(h, &s) == COW_OK);
+        FUZZ_CHECK(s.size == sizeof s);
         FUZZ_CHECK(s.value_bytes == value_bytes(r));
+        // Every value is flat (the tree strategies are refused): no tree
+        // nodes, no switches between representations.
+        FUZZ_CHECK(s.representation == COW_REPRESENTATION_FLAT);
+        FUZZ_CHECK(s.reserved == 0);
+        FUZZ_CHECK(s.nodes_copied == 0 && s.switches == 0);
         lineage_model *l = lin(r);
         if (!l) {
             FUZZ_CHECK(s.enabled == 0);

@@ -1,5 +1,7 @@
 // Lineage statistics, reports, global counters and sharing strategies.
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -233,6 +235,168 @@ TEST_CASE("versioned output structs: a short caller struct gets only its fields"
     CHECK(old.clones == 1);
     CHECK(old.canary == 0xdeadbeef);
     CHECK(old.size == offsetof(old_stats, canary));
+    cow_release(c);
+    cow_release(b);
+}
+
+// -- the 0.2 layout of cow_stats_info ----------------------------------------
+
+namespace {
+constexpr unsigned char marker = 0xab;
+constexpr std::size_t v1_size = offsetof(cow_stats_info, representation);
+
+// A struct whose every byte is the marker, with the caller's size set.
+cow_stats_info marked(std::uint32_t size) {
+    cow_stats_info info;
+    std::memset(&info, marker, sizeof info);
+    info.size = size;
+    return info;
+}
+// True when no byte from `from` to the end of the struct was written.
+bool untouched_from(const cow_stats_info &info, std::size_t from) {
+    const auto *raw = reinterpret_cast<const unsigned char *>(&info);
+    for (std::size_t k = from; k < sizeof info; ++k)
+        if (raw[k] != marker) return false;
+    return true;
+}
+void check_flat_v2_fields(const cow_stats_info &info) {
+    CHECK(info.representation == COW_REPRESENTATION_FLAT);
+    CHECK(info.reserved == 0);
+    CHECK(info.nodes_copied == 0);
+    CHECK(info.switches == 0);
+}
+}  // namespace
+
+TEST_CASE("cow_stats_info_init writes the 0.1 layout and no byte past it") {
+    cow_stats_info info = marked(0);
+    cow_stats_info_init(&info);
+    CHECK(info.size == v1_size);
+    CHECK(info.enabled == 0);
+    CHECK(info.clones == 0);
+    CHECK(info.live_values == 0);
+    CHECK(info.copy_rate == 0.0);
+    CHECK(info.value_bytes == 0);
+    CHECK(untouched_from(info, v1_size));
+}
+
+TEST_CASE("cow_stats_info_init_v2 writes the whole struct: flat, new fields 0") {
+    cow_stats_info info = marked(0);
+    cow_stats_info_init_v2(&info);
+    CHECK(info.size == sizeof(cow_stats_info));
+    CHECK(info.enabled == 0);
+    CHECK(info.clones == 0);
+    CHECK(info.value_bytes == 0);
+    check_flat_v2_fields(info);
+    cow_stats_info_init_v2(nullptr);  // does nothing
+}
+
+TEST_CASE("COW_STATS_INFO_INIT is the full size and the same bytes as cow_stats_info_init_v2") {
+    cow_stats_info from_macro COW_STATS_INFO_INIT;
+    CHECK(from_macro.size == sizeof(cow_stats_info));
+    check_flat_v2_fields(from_macro);
+    cow_stats_info from_call = marked(0);
+    cow_stats_info_init_v2(&from_call);
+    CHECK(std::memcmp(&from_macro, &from_call, sizeof from_call) == 0);
+}
+
+TEST_CASE("cow_stats with the 0.1 size fills the 0.1 fields and leaves the 0.2 fields untouched") {
+    test::leak_check lc;
+    cow_buf *b = nullptr;
+    REQUIRE(cow_buf_new(&b, "abcd", 4, nullptr) == COW_OK);
+    cow_buf *c = cow_buf_clone(b);
+    REQUIRE(cow_buf_append(&c, "e", 1) == COW_OK);
+
+    cow_stats_info info = marked(v1_size);
+    REQUIRE(cow_stats(b, &info) == COW_OK);
+    CHECK(info.size == v1_size);
+    CHECK(info.enabled == 1);
+    CHECK(info.clones == 1);
+    CHECK(info.copies == 1);
+    CHECK(info.value_bytes == 4);
+    CHECK(untouched_from(info, v1_size));
+
+    // A 0.1 caller's own init, then the call: the same.
+    info = marked(0);
+    cow_stats_info_init(&info);
+    REQUIRE(cow_stats(c, &info) == COW_OK);
+    CHECK(info.clones == 1);
+    CHECK(info.value_bytes == 5);
+    CHECK(untouched_from(info, v1_size));
+    cow_release(c);
+    cow_release(b);
+}
+
+TEST_CASE("cow_stats with the full struct: every kind of flat value reports FLAT, reserved 0, "
+          "no nodes copied, no switches, with or without statistics") {
+    test::leak_check lc;
+    for (std::uint32_t flags : {0u, COW_OPT_NO_STATS}) {
+        CAPTURE(flags);
+        cow_options o = strategy(COW_STRATEGY_LAZY, 0, flags);
+        cow_buf *b = nullptr;
+        cow_str *s = nullptr;
+        cow_vec *v = nullptr;
+        cow_map *m = nullptr;
+        cow_box *x = nullptr;
+        std::uint32_t one = 1;
+        REQUIRE(cow_buf_new(&b, "bytes", 5, &o) == COW_OK);
+        REQUIRE(cow_str_new(&s, "text", 4, &o) == COW_OK);
+        REQUIRE(cow_vec_new(&v, cow_type_u32(), &o) == COW_OK);
+        REQUIRE(cow_vec_push(&v, &one) == COW_OK);
+        REQUIRE(cow_map_new(&m, cow_type_u32(), cow_type_u32(), &o) == COW_OK);
+        REQUIRE(cow_map_insert(&m, &one, sizeof one, &one, nullptr, nullptr) == COW_OK);
+        REQUIRE(cow_box_new(&x, cow_type_u32(), &one, &o) == COW_OK);
+        void *values[] = {b, s, v, m, x};
+        for (void *&h : values) {
+            // A shared write copies: still no nodes, the copy is flat too.
+            void *copy = cow_clone(h);
+            REQUIRE(cow_make_mut(&copy) == COW_OK);
+            REQUIRE(copy != h);
+            for (void *member : {h, copy}) {
+                cow_stats_info info = marked(sizeof(cow_stats_info));
+                REQUIRE(cow_stats(member, &info) == COW_OK);
+                CHECK(info.size == sizeof(cow_stats_info));
+                CHECK(info.enabled == (flags ? 0u : 1u));
+                CHECK(info.copies == (flags ? 0u : 1u));
+                check_flat_v2_fields(info);
+            }
+            cow_release(copy);
+            cow_release(h);
+        }
+    }
+}
+
+TEST_CASE("the JSON report names the representation and the 0.2 counters, and ends the object") {
+    test::leak_check lc;
+    for (std::uint32_t flags : {0u, COW_OPT_NO_STATS}) {
+        CAPTURE(flags);
+        cow_options o = strategy(COW_STRATEGY_LAZY, 0, flags);
+        cow_str *s = nullptr;
+        REQUIRE(cow_str_new(&s, "json", 4, &o) == COW_OK);
+        cow_str *c = cow_str_clone(s);
+        REQUIRE(cow_str_append(&c, "!", 1) == COW_OK);
+        std::string j = report(c, COW_REPORT_JSON);
+        CAPTURE(j);
+        CHECK(j.find("\"representation\":\"flat\"") != std::string::npos);
+        CHECK(j.find("\"nodes_copied\":0") != std::string::npos);
+        CHECK(j.find("\"switches\":0") != std::string::npos);
+        CHECK(j.front() == '{');
+        CHECK(j.back() == '}');
+        cow_release(c);
+        cow_release(s);
+    }
+}
+
+TEST_CASE("the text report of a flat value has no representation or switches line") {
+    test::leak_check lc;
+    cow_buf *b = nullptr;
+    REQUIRE(cow_buf_new(&b, "text", 4, nullptr) == COW_OK);
+    cow_buf *c = cow_buf_clone(b);
+    REQUIRE(cow_buf_append(&c, "!", 1) == COW_OK);
+    std::string r = report(c);
+    CAPTURE(r);
+    CHECK(r.find("Copies: 1\n") != std::string::npos);  // the report is there
+    CHECK(r.find("Representation:") == std::string::npos);
+    CHECK(r.find("Switches:") == std::string::npos);
     cow_release(c);
     cow_release(b);
 }
