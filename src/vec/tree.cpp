@@ -15,9 +15,10 @@ namespace {
 // subtree can hold by at least two, and sizes are below 2^63.
 constexpr unsigned max_levels = 64;
 
+// One slot more than a node keeps: an edit adds a child before it splits.
 struct inner : tree_node {
-    std::size_t sizes[tree_branches];  // sizes[k]: elements under child[0..k]
-    tree_node *child[tree_branches];
+    std::size_t sizes[tree_branches + 1];  // sizes[k]: elements under child[0..k]
+    tree_node *child[tree_branches + 1];
 };
 
 inner *as_inner(tree_node *n) noexcept { return static_cast<inner *>(n); }
@@ -232,7 +233,7 @@ struct leaf_writer {
     // Copies n elements from src to positions j, j + 1, ...: all or nothing.
     cow_status copy(std::size_t j, const unsigned char *src, std::size_t n) const noexcept {
         std::size_t first = j < keep ? (n < keep - j ? n : keep - j) : 0;
-        cow_status s = type_copy_n(v->type, at(j), src, first);
+        cow_status s = first ? type_copy_n(v->type, at(j), src, first) : COW_OK;
         if (s != COW_OK || first == n) return s;
         s = type_copy_n(v->type, at(j + first), src + first * v->elem_size, n - first);
         if (s != COW_OK) type_drop_n(v->type, at(j), first);
@@ -240,7 +241,7 @@ struct leaf_writer {
     }
     void drop(std::size_t j, std::size_t n) const noexcept {
         std::size_t first = j < keep ? (n < keep - j ? n : keep - j) : 0;
-        type_drop_n(v->type, at(j), first);
+        if (first) type_drop_n(v->type, at(j), first);
         if (first < n) type_drop_n(v->type, at(j + first), n - first);
     }
 };
@@ -344,21 +345,20 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
         }
     }
 
-    // The element handed out of a shared leaf is a copy (it stays there).
     std::size_t off = p.offset;
     bool hands_out = out && (edit == leaf_edit::replace || edit == leaf_edit::erase);
-    if (hands_out && !leaf_owned) {
+    // Where element j of the edited leaf goes: the first `keep` stay in the
+    // first leaf, the rest go to the split half.
+    std::size_t keep = outs[depth] == 2 ? (leaf_new + 1) / 2 : leaf_new;
+    // A shared leaf: copies of the kept elements into the new leaf (or
+    // two), the new value's slot left for later.
+    if (!leaf_owned && leaf_new == 0 && hands_out) {
         cow_status s = type_copy(t, out, elem_in(v, leaf, off));
         if (s != COW_OK) {
             undo(v, pr);
             return s;
         }
     }
-    // Where element j of the edited leaf goes: the first `keep` stay in the
-    // first leaf, the rest go to the split half.
-    std::size_t keep = outs[depth] == 2 ? (leaf_new + 1) / 2 : leaf_new;
-    // A shared leaf: copies of the kept elements into the new leaf (or
-    // two), the new value's slot left for later.
     if (!leaf_owned && leaf_new > 0) {
         leaf_writer wr{v, pr.leaves[0], pr.leaves[1], keep};
         std::size_t gap = edit == leaf_edit::touch ? leaf->count : off;  // elements before the slot
@@ -369,8 +369,16 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
             s = wr.copy(dst_after, elem_in(v, leaf, resume), leaf->count - resume);
             if (s != COW_OK) wr.drop(0, gap);
         }
+        // The element handed out of a shared leaf is a copy (it stays
+        // there), made last so that out changes only on success.
+        if (s == COW_OK && hands_out) {
+            s = type_copy(t, out, elem_in(v, leaf, off));
+            if (s != COW_OK) {
+                wr.drop(0, gap);
+                if (edit != leaf_edit::touch) wr.drop(dst_after, leaf->count - resume);
+            }
+        }
         if (s != COW_OK) {
-            if (hands_out) type_drop(t, out);
             undo(v, pr);
             return s;
         }
@@ -437,6 +445,14 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
         std::uint32_t height = depth - d;
         std::uint32_t k = p.index[d];
         inner *w;
+        if (r.n == 0 && n->count == 1) {
+            // Its only child went: the node goes too (no copy is made).
+            if (p.owned[d])
+                inner_free(n);
+            else if (d == 0 || p.owned[d - 1])
+                unshare(n);
+            continue;
+        }
         if (p.owned[d]) {
             w = n;
             // A child replaced by a copy leaves its old self to its other holders.
@@ -454,11 +470,6 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
             if (d == 0 || p.owned[d - 1]) unshare(n);
         }
         put_child(w, height, k, r);
-        if (w->count == 0) {
-            inner_free(w);
-            r.n = 0;
-            continue;
-        }
         update_regular(v, w, height);
         r = replacement{{w, nullptr}, 1};
         if (w->count > tree_branches) {
@@ -740,23 +751,12 @@ cow_status set_in(tree_vec *w, bool owned, std::size_t index, element_copy &valu
         if (s == COW_OK) value.moved();
         return s;
     }
-    bool tail_owned = owned && is_unique(w->tail);
-    if (out_old && !tail_owned) {
-        cow_status s = type_copy(w->type, out_old, elem_in(w, w->tail, index - in_tree));
-        if (s != COW_OK) return s;
-        s = own_tail(w, owned);
-        if (s != COW_OK) {
-            type_drop(w->type, out_old);
-            return s;
-        }
-        // The copy's element is dropped: its original went out as a copy.
-        type_drop(w->type, elem_in(w, w->tail, index - in_tree));
-    } else {
-        cow_status s = own_tail(w, owned);
-        if (s != COW_OK) return s;
-        unsigned char *at = elem_in(w, w->tail, index - in_tree);
-        if (out_old) std::memcpy(out_old, at, w->elem_size); else type_drop(w->type, at);
-    }
+    // A shared tail is copied first: out_old then takes the copy of the
+    // replaced element, so it changes only once nothing can fail.
+    cow_status s = own_tail(w, owned);
+    if (s != COW_OK) return s;
+    unsigned char *at = elem_in(w, w->tail, index - in_tree);
+    if (out_old) std::memcpy(out_old, at, w->elem_size); else type_drop(w->type, at);
     std::memcpy(elem_in(w, w->tail, index - in_tree), value.get(), w->elem_size);
     value.moved();
     return COW_OK;
