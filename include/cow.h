@@ -198,7 +198,8 @@ typedef uint32_t cow_strategy_t;
 #define COW_STRATEGY_EAGER      1 /* cow_clone copies at once; writes copy only values
                                      that share storage with a slice/substring */
 #define COW_STRATEGY_THRESHOLD  2 /* EAGER while the value is below threshold_bytes, else LAZY */
-#define COW_STRATEGY_STRUCTURAL 3 /* reserved: persistent trees (not yet: COW_EUNSUPPORTED) */
+#define COW_STRATEGY_STRUCTURAL 3 /* persistent trees: versions share what they did not change
+                                     (vectors; other kinds answer COW_EUNSUPPORTED); since 0.2 */
 #define COW_STRATEGY_ADAPTIVE   4 /* reserved: switches representation (not yet: COW_EUNSUPPORTED) */
 
 /* Flags for cow_options.flags */
@@ -217,8 +218,16 @@ typedef struct cow_options {
 COW_API void cow_options_init(cow_options *options) COW_NOEXCEPT;
 
 /* Every *_new call takes `const cow_options *options`; NULL means defaults.
- * Invalid options give COW_EINVAL, reserved strategies COW_EUNSUPPORTED.
- * Copies and clones inherit the strategy of the value they came from. */
+ * Invalid options give COW_EINVAL, strategies a kind does not offer
+ * COW_EUNSUPPORTED (STRUCTURAL: only cow_vec; ADAPTIVE: none yet). Copies
+ * and clones inherit the strategy of the value they came from.
+ *
+ * STRUCTURAL vectors are trees whose nodes carry their own reference
+ * counts. A clone is O(1) as under LAZY; a write to a shared value copies
+ * only the nodes on its path that another version still holds (for a
+ * vector: O(log n) nodes, one leaf of elements), never the whole value; a
+ * write to nodes this value alone holds happens in place. Such a value has
+ * no contiguous elements: read it by index or by spans (cursors). */
 
 /* ============================================================================
  * Generic handle operations (any handle type, passed as a pointer)
@@ -241,12 +250,16 @@ COW_API void cow_release(void *handle) COW_NOEXCEPT;
 
 /* Makes the handle in *slot uniquely owned, copying the value if it is
  * shared, so that a batch of writes pays the check once. `slot` is the
- * address of any handle variable (cow_str **, cow_vec **, ...). */
+ * address of any handle variable (cow_str **, cow_vec **, ...). A tree
+ * (STRUCTURAL) gets a private root only, O(1): its nodes stay shared until
+ * a write reaches them. */
 COW_API cow_status cow_make_mut(void *slot) COW_NOEXCEPT;
 
 /* True exactly when a write through this handle would copy: more than one
  * handle refers to the value, or its storage is shared in another way (a
- * slice/substring and its parent). False for NULL. */
+ * slice/substring and its parent). False for NULL. For a tree (STRUCTURAL)
+ * it tells whether the root is shared: false means a write copies at most
+ * the nodes on its path that other versions still hold, never the value. */
 COW_API bool cow_is_shared(const void *handle) COW_NOEXCEPT;
 
 /* The number of handles referring to this representation (0 for NULL or an
@@ -262,18 +275,21 @@ COW_API bool cow_ptr_eq(const void *a, const void *b) COW_NOEXCEPT;
 /* A lineage is a value made by a cow_*_new and every value cloned or copied
  * from it. Its counters only grow.
  *   clones        cow_clone calls on any member
- *   copies        writes (or eager clones) that had to copy
- *   bytes_copied  bytes of value data copied by those copies
+ *   copies        writes (or eager clones) that found the value shared and
+ *                 had to copy (for a tree: found its root shared)
+ *   bytes_copied  bytes actually copied by writes and eager clones (a tree's
+ *                 write copies a path of nodes, not the value)
  *   copy_rate     copies / clones (0 when clones == 0)
- *   memory_saved  (clones - copies) * current size of this value in bytes,
- *                 0 when negative
+ *   memory_saved  clones * current size of this value - bytes_copied: what
+ *                 the clones would have copied, less what was copied; 0 when
+ *                 negative
  *   live_handles  handles alive in the lineage (sum of strong counts)
  *   live_values   representations alive in the lineage
  * The fields from representation on are part of the 0.2 layout. */
 
 /* How a value is stored (cow_stats_info.representation). */
-#define COW_REPRESENTATION_FLAT 0 /* one contiguous block: every value today */
-#define COW_REPRESENTATION_TREE 1 /* a persistent tree (STRUCTURAL, ADAPTIVE; not yet) */
+#define COW_REPRESENTATION_FLAT 0 /* one contiguous block */
+#define COW_REPRESENTATION_TREE 1 /* a persistent tree (STRUCTURAL vectors) */
 
 typedef struct cow_stats_info {
     uint32_t size;     /* set by the caller: sizeof(cow_stats_info) */
@@ -289,9 +305,9 @@ typedef struct cow_stats_info {
     /* COW_REPRESENTATION_* of this value (not of the lineage). */
     uint32_t representation;
     uint32_t reserved; /* always 0 */
-    /* Tree nodes copied by writes under a private root (a write that found
-     * the root shared counts in copies instead); 0 for flat values. Their
-     * bytes are counted in bytes_copied too. */
+    /* Tree nodes copied by writes because another version held them (a
+     * write that found the root shared also counts once in copies); 0 for
+     * flat values. Their bytes are counted in bytes_copied too. */
     uint64_t nodes_copied;
     /* Switches between representations in the lineage (ADAPTIVE values);
      * 0 for every other strategy. */
@@ -513,8 +529,24 @@ COW_API void cow_type_init(cow_type *type, size_t elem_size, size_t elem_align) 
  * copied in with the type's copy. Values handed back (pop, erase, set's old
  * value) are moved into caller memory of elem_size bytes: the caller owns
  * them (drop them with the type's drop, e.g. cow_release for handles); pass
- * NULL to let libcow drop them. COW_ERANGE for an index out of range. */
+ * NULL to let libcow drop them. COW_ERANGE for an index out of range.
+ *
+ * Representations (chosen by the strategy at creation, see cow_options):
+ *   flat (every strategy but STRUCTURAL): one contiguous block. get O(1);
+ *     push amortised O(1); insert/erase O(n); a write to a shared vector
+ *     copies all of it, O(n).
+ *   tree (STRUCTURAL): a relaxed radix-balanced tree of 32-way inner nodes
+ *     over leaves of up to 512 bytes of elements (at least one element;
+ *     2^k elements), plus a tail leaf. get, set, get_mut O(log n); push and
+ *     pop amortised O(1) on nodes this value alone holds, O(log n) else;
+ *     insert and erase at any index O(log n) (leaves and nodes split or
+ *     empty, B-tree fashion); a write to a shared vector copies one leaf and
+ *     the inner nodes above it, O(log n), and clones the handles of the leaf
+ *     it copies (a vector of handles). Nodes come from libcow's allocator.
+ * A call that fails changes nothing, for every representation. */
 COW_API cow_status cow_vec_new(cow_vec **out, const cow_type *type, const cow_options *options) COW_NOEXCEPT;
+/* Room for `capacity` elements (a tree reserves nothing). COW_EOVERFLOW when
+ * capacity elements could never be held, before anything is allocated. */
 COW_API cow_status cow_vec_with_capacity(cow_vec **out, const cow_type *type, size_t capacity,
                                          const cow_options *options) COW_NOEXCEPT;
 /* A vector holding copies of elems[0..count). */
@@ -530,6 +562,9 @@ COW_API const cow_type *cow_vec_type(const cow_vec *vec) COW_NOEXCEPT;
 /* Address of element `index` (borrowed); NULL when out of range or invalid. */
 COW_API const void *cow_vec_get(const cow_vec *vec, size_t index) COW_NOEXCEPT;
 /* Makes *slot unique and gives the writable address of element `index`.
+ * A tree copies the path to the element where other versions hold it (the
+ * whole leaf, cloning the handles in it); the address stays valid until the
+ * next write through the slot or a clone of the handle.
  * For a vector of handles this is a slot: pass it (cast to cow_x **) to the
  * mutating calls to edit the inner value with one copy per level. Storing a
  * container into itself with push/insert/set/extend stores a snapshot of it;
@@ -546,23 +581,32 @@ COW_API cow_status cow_vec_pop(cow_vec **slot, void *out_elem) COW_NOEXCEPT;
 COW_API cow_status cow_vec_insert(cow_vec **slot, size_t index, const void *elem) COW_NOEXCEPT;
 /* Removes element `index` into out_elem (or drops it). */
 COW_API cow_status cow_vec_erase(cow_vec **slot, size_t index, void *out_elem) COW_NOEXCEPT;
-/* Appends copies of elems[0..count) (all or nothing). */
+/* Appends copies of elems[0..count) (all or nothing). A tree fills its tail
+ * in place: building by push or extend copies no path. */
 COW_API cow_status cow_vec_extend(cow_vec **slot, const void *elems, size_t count) COW_NOEXCEPT;
-/* Ensures room for len + additional elements (makes *slot unique). */
+/* Ensures room for len + additional elements (makes *slot unique; a tree
+ * gets a private root and reserves nothing else). COW_EOVERFLOW when the
+ * total could never be held. */
 COW_API cow_status cow_vec_reserve(cow_vec **slot, size_t additional) COW_NOEXCEPT;
 COW_API cow_status cow_vec_clear(cow_vec **slot) COW_NOEXCEPT;
-/* Drops the elements from new_len on; COW_ERANGE if new_len > len. */
+/* Drops the elements from new_len on; COW_ERANGE if new_len > len. A tree
+ * removes them one at a time: O(k log n) for k removed elements. */
 COW_API cow_status cow_vec_truncate(cow_vec **slot, size_t new_len) COW_NOEXCEPT;
 /* Read-only contiguous elements (borrowed; never NULL, even when empty).
- * COW_ENOTCONTIGUOUS for a representation that is not flat (reserved for
- * the tree strategies). */
+ * COW_ENOTCONTIGUOUS for a tree (STRUCTURAL), empty ones included: no call
+ * ever flattens a tree; read it with cow_vec_get or the cursors. */
 COW_API cow_status cow_vec_data(const cow_vec *vec, const void **out_data) COW_NOEXCEPT;
-/* Makes *slot unique and gives its writable contiguous elements. */
+/* Makes *slot unique and gives its writable contiguous elements. For a tree
+ * with out_data != NULL: COW_ENOTCONTIGUOUS and nothing changes; with
+ * out_data NULL it makes the root private (O(1)) and answers COW_OK. */
 COW_API cow_status cow_vec_make_mut(cow_vec **slot, void **out_data) COW_NOEXCEPT;
 
 /* Iteration by contiguous spans, valid for every representation; never
- * copies. The cursor borrows the vector: do not write through its slot
- * while iterating. */
+ * copies and takes no reference. The cursor borrows the vector: do not write
+ * through its slot while iterating. A flat vector is one span; a tree gives
+ * one span per leaf, each found from the root (O(log n) per leaf, O(1) per
+ * element for leaves of more than one element). `next` may be set by the
+ * caller to resume from any index. */
 typedef struct cow_vec_cursor {
     uint32_t size;        /* sizeof(cow_vec_cursor), set by cow_vec_cursor_init */
     uint32_t reserved;
@@ -577,7 +621,8 @@ COW_API bool cow_vec_next_span(cow_vec_cursor *cursor, const void **out_data, si
 /* Hands the elements to the caller (out->len elements of elem_size bytes,
  * caller-owned: drop each, then cow_owned_free) and consumes *slot (set to
  * NULL). No copy when unique; a shared vector's elements are copied
- * (handles cloned). */
+ * (handles cloned). A tree's elements go into one new block: moved from the
+ * leaves this value alone holds, copied from the ones other versions hold. */
 COW_API cow_status cow_vec_into(cow_vec **slot, cow_owned *out) COW_NOEXCEPT;
 
 /* ============================================================================

@@ -146,11 +146,12 @@ void rep_stats(const rep *r, cow_stats_info &out) noexcept {
     out.live_handles = handles;
     out.live_values = values;
     out.copy_rate = clones ? double(out.copies) / double(clones) : 0.0;
-    // Saturates rather than wraps (counters only grow).
-    std::uint64_t saved = 0;
-    if (clones > out.copies && __builtin_mul_overflow(clones - out.copies, bytes, &saved))
-        saved = UINT64_MAX;
-    out.memory_saved = saved;
+    // What the clones would have copied, less what writes did copy: one
+    // rule for every representation (a tree's write copies a path, a flat
+    // write may copy less than the whole value). Saturates rather than wraps.
+    std::uint64_t would_copy = 0;
+    if (__builtin_mul_overflow(clones, bytes, &would_copy)) would_copy = UINT64_MAX;
+    out.memory_saved = would_copy > out.bytes_copied ? would_copy - out.bytes_copied : 0;
 }
 
 }  // namespace cow::detail

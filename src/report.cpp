@@ -29,11 +29,14 @@ std::size_t format_report(const cow_stats_info &s, std::uint32_t format, char *b
             s.memory_saved, s.live_handles, s.live_values, s.value_bytes,
             representation_name(s.representation), s.nodes_copied, s.switches);
     } else {
+        // Flat reports keep their lines; a tree says so.
+        bool tree = s.representation == COW_REPRESENTATION_TREE;
         r = fmt::format_to_n(buf, cap - 1,
                              "Clones: {}\nCopies: {}\nCopy rate: {:.1f}%\nBytes copied: {}\n"
-                             "Memory saved: {} bytes ({:.2f} MB)\nLive handles: {}\n{}",
+                             "Memory saved: {} bytes ({:.2f} MB)\nLive handles: {}\n{}{}",
                              s.clones, s.copies, s.copy_rate * 100.0, s.bytes_copied,
                              s.memory_saved, mb, s.live_handles,
+                             tree ? "Representation: tree\n" : "",
                              s.enabled ? "" : "(statistics are off for this value)\n");
     }
     std::size_t n = r.size < cap - 1 ? r.size : cap - 1;
