@@ -21,6 +21,13 @@
 // Elements, keys and map values are copied into libcow with memcpy, so
 // vector<T> and box<T> need trivially copyable T; a map may also hold
 // cow:: values (stored as handles through cow_type_handle).
+//
+// A vector created with COW_STRATEGY_STRUCTURAL is a persistent tree: its
+// elements are not contiguous. Element access (operator[], at, front, back),
+// iteration (begin/end, spans(), for_each_span) and every write work for
+// every representation; data(), span() and make_mut() need contiguous
+// elements and throw std::system_error COW_ENOTCONTIGUOUS for a tree
+// (contiguous() says which applies).
 #ifndef COW_HPP
 #define COW_HPP
 
@@ -76,6 +83,17 @@ inline std::error_code make_error_code(cow_status status) noexcept {
 
 inline void check(cow_status status, const char *what) {
     if (status != COW_OK) throw_status(status, what);
+}
+
+// Options for a strategy (COW_STRATEGY_*), as COW_OPTIONS_INIT with the
+// given fields: pass its address to a constructor.
+inline cow_options make_options(cow_strategy_t strategy, std::uint64_t threshold_bytes = 0,
+                                std::uint32_t flags = 0) noexcept {
+    cow_options o COW_OPTIONS_INIT;
+    o.strategy = strategy;
+    o.threshold_bytes = threshold_bytes;
+    o.flags = flags;
+    return o;
 }
 
 // ---------------------------------------------------------------------------
@@ -483,15 +501,27 @@ public:
     static const cow_type *elem_type() noexcept { return detail::type_for<T>(); }
 
     vector() : vector(nullptr) {}
+    // An empty vector with these options (nullptr: defaults), e.g. a tree:
+    // cow::vector<T> v(cow::make_options(COW_STRATEGY_STRUCTURAL)).
     explicit vector(const cow_options *options) {
         check(cow_vec_new(&h_, elem_type(), options), "cow_vec_new");
     }
+    explicit vector(const cow_options &options) : vector(&options) {}
     vector(const T *elems, std::size_t count, const cow_options *options = nullptr) {
         check(cow_vec_from_array(&h_, elem_type(), count ? static_cast<const void *>(elems) : "",
                                  count, options),
               "cow_vec_from_array");
     }
     vector(std::initializer_list<T> elems) : vector(elems.begin(), elems.size()) {}
+    vector(std::initializer_list<T> elems, const cow_options &options)
+        : vector(elems.begin(), elems.size(), &options) {}
+    // An empty vector with room for `capacity` elements (cow_vec_with_capacity).
+    static vector with_capacity(std::size_t capacity, const cow_options *options = nullptr) {
+        vector out(nullptr, adopt_tag{});
+        check(cow_vec_with_capacity(&out.h_, elem_type(), capacity, options),
+              "cow_vec_with_capacity");
+        return out;
+    }
     // Takes over a reference the caller owns (COW_ETYPE if not a vector of
     // T-sized elements; the caller keeps it then).
     static vector adopt(cow_vec *h) {
@@ -503,9 +533,11 @@ public:
     std::size_t size() const noexcept { return cow_vec_len(h_); }
     bool empty() const noexcept { return size() == 0; }
     // Element i (i < size()), valid until the next write to this object.
+    // Every representation (cow_vec_get: O(1) flat, O(log n) for a tree).
     const T &operator[](std::size_t i) const noexcept {
         return *static_cast<const T *>(cow_vec_get(h_, i));
     }
+    // Element i; COW_ERANGE when i >= size().
     const T &at(std::size_t i) const {
         const void *p = cow_vec_get(h_, i);
         if (!p) throw_status(COW_ERANGE, "cow::vector::at");
@@ -513,7 +545,18 @@ public:
     }
     const T &front() const { return at(0); }
     const T &back() const { return at(size() - 1); }
-    // Contiguous elements (COW_ENOTCONTIGUOUS for a non-flat representation).
+
+    // True when the elements are stored contiguously, so that data(), span()
+    // and make_mut() work: false for a tree (COW_STRATEGY_STRUCTURAL, even
+    // when empty), true for the flat strategies and a moved-from vector.
+    bool contiguous() const noexcept {
+        const void *p = nullptr;
+        return !h_ || cow_vec_data(h_, &p) == COW_OK;
+    }
+    // Contiguous elements, valid until the next write to this object
+    // (nullptr for a moved-from vector). Throws system_error
+    // COW_ENOTCONTIGUOUS for a tree: read it with operator[], at, begin/end
+    // or spans() instead.
     const T *data() const {
         if (!h_) return nullptr;
         const void *p = nullptr;
@@ -521,21 +564,98 @@ public:
         return static_cast<const T *>(p);
     }
 #ifdef __cpp_lib_span
+    // data() as a span: the same COW_ENOTCONTIGUOUS for a tree.
     std::span<const T> span() const { return {data(), size()}; }
 #endif
     std::vector<T> to_std() const { return std::vector<T>(begin(), end()); }
 
     // Calls f(const T *data, std::size_t count) for each contiguous span, in
-    // order, without copying (works for every representation).
+    // order, without copying (works for every representation: one span for
+    // a flat vector, one per leaf for a tree, none when empty).
     template <class F>
     void for_each_span(F &&f) const {
-        if (!h_) return;
-        cow_vec_cursor cursor;
-        check(cow_vec_cursor_init(&cursor, h_), "cow_vec_cursor_init");
-        const void *p = nullptr;
-        std::size_t n = 0;
-        while (cow_vec_next_span(&cursor, &p, &n)) f(static_cast<const T *>(p), n);
+        for (const chunk &c : spans()) f(c.data(), c.size());
     }
+
+    // One contiguous run of elements handed out by spans(): a view into the
+    // vector, valid until its next write.
+    class chunk {
+    public:
+        chunk() noexcept = default;
+        chunk(const T *data, std::size_t size) noexcept : data_(data), size_(size) {}
+        const T *data() const noexcept { return data_; }
+        std::size_t size() const noexcept { return size_; }
+        bool empty() const noexcept { return size_ == 0; }
+        const T *begin() const noexcept { return data_; }
+        const T *end() const noexcept { return data_ + size_; }
+        const T &operator[](std::size_t i) const noexcept { return data_[i]; }
+#ifdef __cpp_lib_span
+        operator std::span<const T>() const noexcept { return {data_, size_}; }
+#endif
+    private:
+        const T *data_ = nullptr;
+        std::size_t size_ = 0;
+    };
+
+    // Iterates the spans of cow_vec_next_span (each with size() >= 1).
+    class span_iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = chunk;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const chunk *;
+        using reference = const chunk &;
+
+        span_iterator() noexcept = default;
+        reference operator*() const noexcept { return chunk_; }
+        pointer operator->() const noexcept { return &chunk_; }
+        span_iterator &operator++() noexcept {
+            next();
+            return *this;
+        }
+        span_iterator operator++(int) noexcept {
+            span_iterator old = *this;
+            next();
+            return old;
+        }
+        friend bool operator==(const span_iterator &a, const span_iterator &b) noexcept {
+            return a.chunk_.data() == b.chunk_.data();
+        }
+        friend bool operator!=(const span_iterator &a, const span_iterator &b) noexcept {
+            return !(a == b);
+        }
+
+    private:
+        friend class vector;
+        explicit span_iterator(const cow_vec *h) {
+            check(cow_vec_cursor_init(&cursor_, h), "cow_vec_cursor_init");
+            next();
+        }
+        void next() noexcept {
+            const void *p = nullptr;
+            std::size_t n = 0;
+            if (cow_vec_next_span(&cursor_, &p, &n)) {
+                chunk_ = chunk(static_cast<const T *>(p), n);
+            } else {
+                chunk_ = chunk();  // the end
+            }
+        }
+        cow_vec_cursor cursor_{};
+        chunk chunk_;
+    };
+    // The elements as contiguous spans, in order, without copying (every
+    // representation): `for (const auto &c : v.spans()) use(c.data(), c.size());`
+    class span_range {
+    public:
+        span_iterator begin() const { return h_ ? span_iterator(h_) : span_iterator(); }
+        span_iterator end() const noexcept { return span_iterator(); }
+
+    private:
+        friend class vector;
+        explicit span_range(const cow_vec *h) noexcept : h_(h) {}
+        const cow_vec *h_;
+    };
+    span_range spans() const noexcept { return span_range(h_); }
 
     // Iterates by spans (cow_vec_next_span): never copies the vector.
     class const_iterator {
@@ -639,7 +759,10 @@ public:
         check(cow_vec_truncate(&h_, new_len), "cow_vec_truncate");
     }
     // Writable element i / elements, after making the vector unique; valid
-    // until the next clone of, or other write to, this object.
+    // until the next clone of, or other write to, this object. get_mut works
+    // for every representation (a tree copies only the shared nodes on the
+    // element's path); make_mut needs contiguous elements: for a tree it
+    // throws system_error COW_ENOTCONTIGUOUS and changes nothing.
     T &get_mut(std::size_t i) {
         ensure();
         void *p = nullptr;
@@ -652,6 +775,8 @@ public:
         check(cow_vec_make_mut(&h_, &p), "cow_vec_make_mut");
         return static_cast<T *>(p);
     }
+    // Makes the vector unique before a batch of writes (for a tree: only
+    // its root; every representation).
     void make_unique() {
         ensure();
         make_unique_slot();

@@ -1,6 +1,7 @@
 // cow.hpp: the C++ value types are thin RAII wrappers over the C API. These
 // tests show the C API is complete enough to wrap: copies share, writes copy,
 // moves leave counts alone, failures become exceptions and change nothing.
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -437,6 +438,138 @@ TEST_SUITE("cpp_api: vector") {
         CHECK(b.to_std() == std::vector<std::int64_t>{1, 2, 3});
         cow::vector<std::int64_t> empty;
         CHECK(status_thrown([&] { (void)empty.pop_back(); }) == COW_ERANGE);
+    }
+}
+
+TEST_SUITE("cpp_api: vector trees") {
+    TEST_CASE("vector: a flat vector is one span and contiguous") {
+        test::leak_check lc;
+        cow::vector<std::int32_t> v{4, 5, 6};
+        CHECK(v.contiguous());
+        std::size_t chunks = 0;
+        for (const auto &c : v.spans()) {
+            ++chunks;
+            CHECK(c.data() == v.data());
+            CHECK(c.size() == 3);
+            CHECK(c[2] == 6);
+        }
+        CHECK(chunks == 1);
+        cow::vector<std::int32_t> empty;
+        CHECK(empty.contiguous());
+        CHECK(empty.spans().begin() == empty.spans().end());
+        cow::vector<std::int32_t> moved = std::move(v);
+        CHECK(v.contiguous());  // NOLINT: a moved-from vector reads as empty
+        CHECK(v.data() == nullptr);
+        CHECK(v.spans().begin() == v.spans().end());
+        auto sized = cow::vector<std::int32_t>::with_capacity(100);
+        CHECK(sized.empty());
+        CHECK(sized.contiguous());
+    }
+
+    TEST_CASE("vector: a STRUCTURAL tree reads by index and by spans, edits after a copy, "
+              "has no contiguous view") {
+        test::leak_check lc;
+        constexpr std::uint64_t n = 10000;
+        cow::vector<std::uint64_t> v(cow::make_options(COW_STRATEGY_STRUCTURAL));
+        CHECK(v.stats().representation == COW_REPRESENTATION_TREE);
+        CHECK_FALSE(v.contiguous());  // even when empty
+        CHECK(status_thrown([&] { (void)v.data(); }) == COW_ENOTCONTIGUOUS);
+        CHECK(v.begin() == v.end());
+        CHECK(v.spans().begin() == v.spans().end());
+        for (std::uint64_t i = 0; i < n; ++i) v.push_back(i * 3);
+        REQUIRE(v.size() == n);
+        CHECK(v.stats().representation == COW_REPRESENTATION_TREE);
+
+        // By index.
+        bool by_index = true;
+        for (std::uint64_t i = 0; i < n; ++i) by_index = by_index && v[i] == i * 3 && v.at(i) == i * 3;
+        CHECK(by_index);
+        CHECK(v.front() == 0);
+        CHECK(v.back() == (n - 1) * 3);
+        CHECK(status_thrown([&] { (void)v.at(n); }) == COW_ERANGE);
+
+        // By element and by span: several leaves, in order, each non-empty.
+        std::uint64_t next = 0;
+        bool in_order = true;
+        for (std::uint64_t x : v) in_order = in_order && x == 3 * next++;
+        CHECK(in_order);
+        CHECK(next == n);
+        std::size_t chunks = 0, total = 0;
+        bool chunks_ok = true;
+        for (const auto &c : v.spans()) {
+            ++chunks;
+            chunks_ok = chunks_ok && !c.empty();
+            for (std::uint64_t x : c) chunks_ok = chunks_ok && x == 3 * total++;
+        }
+        CHECK(chunks_ok);
+        CHECK(chunks > 1);
+        CHECK(total == n);
+        std::size_t callbacks = 0;
+        v.for_each_span([&](const std::uint64_t *, std::size_t) { ++callbacks; });
+        CHECK(callbacks == chunks);
+        std::vector<std::uint64_t> original = v.to_std();
+        REQUIRE(original.size() == n);
+        CHECK(original[n - 1] == (n - 1) * 3);
+
+        // No contiguous view: data(), span() and make_mut() throw, and
+        // make_mut changes nothing.
+        CHECK(status_thrown([&] { (void)v.data(); }) == COW_ENOTCONTIGUOUS);
+#ifdef __cpp_lib_span
+        CHECK(status_thrown([&] { (void)v.span(); }) == COW_ENOTCONTIGUOUS);
+        std::span<const std::uint64_t> first = *v.spans().begin();
+        CHECK(first[1] == 3);
+#endif
+        cow::vector<std::uint64_t> snapshot = v;
+        CHECK(status_thrown([&] { (void)v.make_mut(); }) == COW_ENOTCONTIGUOUS);
+        CHECK(v.same_as(snapshot));
+        CHECK(v.stats().copies == 0);
+
+        // Edits after the copy: the snapshot never sees them.
+        CHECK(v.set(5000, 1) == 15000);
+        v.get_mut(0) = 7;
+        v.push_back(42);
+        v.insert(1, 99);
+        CHECK(v.erase(9000) == 8999 * 3);
+        CHECK_FALSE(v.same_as(snapshot));
+        CHECK(v.size() == n + 1);
+        CHECK(v[0] == 7);
+        CHECK(v[1] == 99);
+        CHECK(v[5001] == 1);
+        CHECK(v[9000] == 9000 * 3);
+        CHECK(v.back() == 42);
+        CHECK(v.stats().representation == COW_REPRESENTATION_TREE);
+        CHECK(snapshot.stats().representation == COW_REPRESENTATION_TREE);
+        CHECK(snapshot.to_std() == original);
+        CHECK(snapshot.size() == n);
+        CHECK_FALSE(snapshot.contiguous());
+
+        // The whole edited vector reads the same by index and by iteration.
+        std::vector<std::uint64_t> by_iteration(v.begin(), v.end());
+        bool same = by_iteration.size() == v.size();
+        for (std::size_t i = 0; same && i < by_iteration.size(); ++i) same = by_iteration[i] == v[i];
+        CHECK(same);
+
+        // make_unique on a tree makes the root private and copies nothing else.
+        cow::vector<std::uint64_t> other = snapshot;
+        other.make_unique();
+        CHECK_FALSE(other.same_as(snapshot));
+        CHECK(other.to_std() == original);
+        v.clear();
+        CHECK(v.empty());
+        CHECK_FALSE(v.contiguous());
+    }
+
+    TEST_CASE("vector: a STRUCTURAL tree from an initializer list or with capacity") {
+        test::leak_check lc;
+        const cow_options tree = cow::make_options(COW_STRATEGY_STRUCTURAL);
+        cow::vector<std::int16_t> a({1, 2, 3}, tree);
+        CHECK_FALSE(a.contiguous());
+        CHECK(a.to_std() == std::vector<std::int16_t>{1, 2, 3});
+        auto b = cow::vector<std::int16_t>::with_capacity(64, &tree);
+        CHECK_FALSE(b.contiguous());
+        b.append({4, 5});
+        CHECK(b.at(1) == 5);
+        CHECK(b.stats().representation == COW_REPRESENTATION_TREE);
     }
 }
 
