@@ -2,9 +2,11 @@
 //!
 //! Every type here owns one libcow handle. `Clone` is `cow_clone` (O(1), the
 //! data is shared), `Drop` releases the handle, reads borrow the data
-//! (`Deref` to `[u8]`, `str` or `[T]`), and writes take `&mut self`: a write
-//! to a shared value first makes a private copy (like `Arc::make_mut`), a
-//! write to a unique value happens in place. Failures come back as [`Error`].
+//! (`Deref` to `[u8]` or `str`; a `CowVec` is read through `get`, indexing
+//! and iterators, since a tree's elements are not contiguous), and writes
+//! take `&mut self`: a write to a shared value first makes a private copy
+//! (like `Arc::make_mut`), a write to a unique value happens in place.
+//! Failures come back as [`Error`].
 //!
 //! ```no_run
 //! use libcow::{CowHandle, CowStr};
@@ -31,7 +33,7 @@ pub use crate::buf::CowBuf;
 pub use crate::handle::{global_stats, version, version_string, CowHandle, GlobalStats, Representation, Stats};
 pub use crate::map::{CowMap, MapIter, MapKey};
 pub use crate::str::CowStr;
-pub use crate::vec::{CowVec, Element, VecIter};
+pub use crate::vec::{CowVec, Element, Spans, VecIter};
 
 use std::ffi::CStr;
 use std::fmt;
@@ -147,6 +149,11 @@ pub enum Strategy {
     Eager,
     /// Eager while the value is smaller than this many bytes, else lazy.
     Threshold(u64),
+    /// A persistent tree (`COW_STRATEGY_STRUCTURAL`): a write to a shared
+    /// value copies only the nodes on its path. For `CowVec` (its elements
+    /// are then not contiguous: see [`CowVec::as_slice`]); other kinds
+    /// answer `Error::Unsupported`.
+    Structural,
 }
 
 /// Options for the `*_with_options` constructors.
@@ -164,6 +171,11 @@ impl Default for Options {
 }
 
 impl Options {
+    /// These options with this strategy and statistics on.
+    pub fn new(strategy: Strategy) -> Self {
+        Options { strategy, ..Options::default() }
+    }
+
     pub(crate) fn to_ffi(self) -> ffi::cow_options {
         let mut o = ffi::cow_options { size: 0, strategy: 0, threshold_bytes: 0, flags: 0, reserved: 0 };
         unsafe { ffi::cow_options_init(&mut o) };
@@ -171,6 +183,7 @@ impl Options {
             Strategy::Lazy => (ffi::COW_STRATEGY_LAZY, 0),
             Strategy::Eager => (ffi::COW_STRATEGY_EAGER, 0),
             Strategy::Threshold(t) => (ffi::COW_STRATEGY_THRESHOLD, t),
+            Strategy::Structural => (ffi::COW_STRATEGY_STRUCTURAL, 0),
         };
         o.strategy = strategy;
         o.threshold_bytes = threshold;

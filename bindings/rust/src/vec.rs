@@ -1,8 +1,14 @@
 //! `CowVec<T>`: a copy-on-write vector of plain values (`cow_vec`).
+//!
+//! A vector made with [`Strategy::Structural`](crate::Strategy::Structural)
+//! is a persistent tree whose elements are not contiguous: `get`, indexing,
+//! `iter`, `spans` and every write work for every representation, while
+//! `as_slice` answers `None` and `make_mut` `Err(Error::NotContiguous)` for
+//! a tree.
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
-use std::ops::Deref;
+use std::ops::Index;
 use std::os::raw::c_void;
 use std::ptr::NonNull;
 
@@ -48,9 +54,21 @@ impl<T: Element> CowVec<T> {
         Ok(Self::wrap(raw))
     }
 
+    /// An empty vector with these options, e.g. a tree:
+    /// `CowVec::<u64>::new_with_options(Options::new(Strategy::Structural))`.
+    pub fn new_with_options(options: Options) -> Result<Self> {
+        let o = options.to_ffi();
+        let raw = create(|out| unsafe { ffi::cow_vec_new(out, T::cow_type(), &o) })?;
+        Ok(Self::wrap(raw))
+    }
+
     pub fn with_capacity(capacity: usize) -> Result<Self> {
-        let raw =
-            create(|out| unsafe { ffi::cow_vec_with_capacity(out, T::cow_type(), capacity, std::ptr::null()) })?;
+        Self::with_capacity_and_options(capacity, Options::default())
+    }
+
+    pub fn with_capacity_and_options(capacity: usize, options: Options) -> Result<Self> {
+        let o = options.to_ffi();
+        let raw = create(|out| unsafe { ffi::cow_vec_with_capacity(out, T::cow_type(), capacity, &o) })?;
         Ok(Self::wrap(raw))
     }
 
@@ -58,6 +76,7 @@ impl<T: Element> CowVec<T> {
         Self::with_options(items, Options::default())
     }
 
+    /// A vector holding a copy of `items`, created with `options`.
     pub fn with_options(items: &[T], options: Options) -> Result<Self> {
         let o = options.to_ffi();
         let raw = create(|out| unsafe {
@@ -101,48 +120,84 @@ impl<T: Element> CowVec<T> {
         self.len() == 0
     }
 
-    /// The elements, when stored contiguously (always, for the lazy, eager
-    /// and threshold strategies).
+    /// The elements as one slice when they are stored contiguously (the
+    /// lazy, eager and threshold strategies); `None` for a tree, even an
+    /// empty one. `get`, indexing, `iter` and `spans` work for both.
+    pub fn as_slice(&self) -> Option<&[T]> {
+        self.try_as_slice().ok()
+    }
+
+    /// `as_slice` with the status: `Err(Error::NotContiguous)` for a tree.
     pub fn try_as_slice(&self) -> Result<&[T]> {
         let mut data: *const c_void = std::ptr::null();
         check(unsafe { ffi::cow_vec_data(self.raw.as_ptr(), &mut data) })?;
         Ok(unsafe { std::slice::from_raw_parts(data as *const T, self.len()) })
     }
 
-    pub fn as_slice(&self) -> &[T] {
-        self.try_as_slice().expect("cow_vec_data: vector is not contiguous")
-    }
-
+    /// A copy of element `index`; `None` when out of range. Every
+    /// representation (O(1) flat, O(log n) for a tree).
     pub fn get(&self, index: usize) -> Option<T> {
-        let p = unsafe { ffi::cow_vec_get(self.raw.as_ptr(), index) } as *const T;
-        if p.is_null() {
-            None
-        } else {
-            Some(unsafe { *p })
-        }
+        self.get_ref(index).copied()
     }
 
-    /// Iterates by contiguous spans (works for every representation).
+    /// Element `index` in place, borrowed from the vector; `None` when out
+    /// of range. Every representation.
+    pub fn get_ref(&self, index: usize) -> Option<&T> {
+        let p = unsafe { ffi::cow_vec_get(self.raw.as_ptr(), index) } as *const T;
+        // cow_vec_get's pointer lives until the next write, which needs &mut self.
+        unsafe { p.as_ref() }
+    }
+
+    pub fn first(&self) -> Option<T> {
+        self.get(0)
+    }
+
+    pub fn last(&self) -> Option<T> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// Iterates the elements in order, span by span (every representation);
+    /// never copies.
     pub fn iter(&self) -> VecIter<'_, T> {
+        VecIter { spans: self.spans(), span: &[], left: self.len() }
+    }
+
+    /// Iterates the elements as contiguous slices (`cow_vec_next_span`): one
+    /// for a flat vector, one per leaf for a tree, none when empty; each is
+    /// non-empty. Never copies.
+    pub fn spans(&self) -> Spans<'_, T> {
         let mut cursor = MaybeUninit::<ffi::cow_vec_cursor>::zeroed();
         check(unsafe { ffi::cow_vec_cursor_init(cursor.as_mut_ptr(), self.raw.as_ptr()) })
             .expect("cow_vec_cursor_init failed");
-        VecIter { cursor: unsafe { cursor.assume_init() }, span: &[], _vec: PhantomData }
+        Spans { cursor: unsafe { cursor.assume_init() }, _vec: PhantomData }
     }
 
-    /// Makes the vector unique (copying if shared) and gives its elements.
+    /// The elements copied into a `Vec` (every representation).
+    pub fn to_vec(&self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len());
+        for span in self.spans() {
+            out.extend_from_slice(span);
+        }
+        out
+    }
+
+    /// Makes the vector unique (copying if shared) and gives its elements to
+    /// write, when they are contiguous. For a tree: `Err(Error::NotContiguous)`
+    /// and nothing changes (write through `get_mut` or `set` instead).
     pub fn make_mut(&mut self) -> Result<&mut [T]> {
         let mut data: *mut c_void = std::ptr::null_mut();
         edit(&mut self.raw, |s| unsafe { ffi::cow_vec_make_mut(s, &mut data) })?;
         Ok(unsafe { std::slice::from_raw_parts_mut(data as *mut T, self.len()) })
     }
 
-    /// Makes the vector unique (generic cow_make_mut).
+    /// Makes the vector unique (generic cow_make_mut): for a tree, only its
+    /// root is made private.
     pub fn make_unique(&mut self) -> Result<()> {
         make_unique(&mut self.raw)
     }
 
-    /// Makes the vector unique and gives element `index` to write.
+    /// Makes the vector unique and gives element `index` to write (every
+    /// representation: a tree copies only the shared nodes on its path).
     pub fn get_mut(&mut self, index: usize) -> Result<&mut T> {
         let mut p: *mut c_void = std::ptr::null_mut();
         edit(&mut self.raw, |s| unsafe { ffi::cow_vec_get_mut(s, index, &mut p) })?;
@@ -234,18 +289,45 @@ impl<T: Element> Drop for CowVec<T> {
     }
 }
 
-impl<T: Element> Deref for CowVec<T> {
-    type Target = [T];
-    /// Panics for a representation that is not contiguous (none exists yet:
-    /// the tree strategies are reserved); `iter` works for all.
-    fn deref(&self) -> &[T] {
-        self.as_slice()
+/// Element `index`; panics when out of range, like a slice. Every
+/// representation (through `cow_vec_get`).
+impl<T: Element> Index<usize> for CowVec<T> {
+    type Output = T;
+    fn index(&self, index: usize) -> &T {
+        match self.get_ref(index) {
+            Some(x) => x,
+            None => panic!("index out of bounds: the len is {} but the index is {}", self.len(), index),
+        }
     }
 }
 
 impl<T: Element + PartialEq> PartialEq for CowVec<T> {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl<T: Element + PartialEq> PartialEq<[T]> for CowVec<T> {
+    fn eq(&self, other: &[T]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b)
+    }
+}
+
+impl<T: Element + PartialEq> PartialEq<&[T]> for CowVec<T> {
+    fn eq(&self, other: &&[T]) -> bool {
+        *self == **other
+    }
+}
+
+impl<T: Element + PartialEq, const N: usize> PartialEq<[T; N]> for CowVec<T> {
+    fn eq(&self, other: &[T; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<T: Element + PartialEq> PartialEq<Vec<T>> for CowVec<T> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        *self == other[..]
     }
 }
 
@@ -263,11 +345,30 @@ impl<'a, T: Element> IntoIterator for &'a CowVec<T> {
     }
 }
 
-/// Iterator over a vector's elements, span by span (`cow_vec_cursor`).
-pub struct VecIter<'a, T: Element> {
+/// Iterator over a vector's contiguous spans (`cow_vec_cursor`); see
+/// [`CowVec::spans`].
+pub struct Spans<'a, T: Element> {
     cursor: ffi::cow_vec_cursor,
-    span: &'a [T],
     _vec: PhantomData<&'a CowVec<T>>,
+}
+
+impl<'a, T: Element> Iterator for Spans<'a, T> {
+    type Item = &'a [T];
+    fn next(&mut self) -> Option<&'a [T]> {
+        let mut data: *const c_void = std::ptr::null();
+        let mut count = 0usize;
+        if !unsafe { ffi::cow_vec_next_span(&mut self.cursor, &mut data, &mut count) } {
+            return None;
+        }
+        Some(unsafe { std::slice::from_raw_parts(data as *const T, count) })
+    }
+}
+
+/// Iterator over a vector's elements, span by span; see [`CowVec::iter`].
+pub struct VecIter<'a, T: Element> {
+    spans: Spans<'a, T>,
+    span: &'a [T],
+    left: usize,
 }
 
 impl<'a, T: Element> Iterator for VecIter<'a, T> {
@@ -276,14 +377,16 @@ impl<'a, T: Element> Iterator for VecIter<'a, T> {
         loop {
             if let Some((first, rest)) = self.span.split_first() {
                 self.span = rest;
+                self.left = self.left.saturating_sub(1);
                 return Some(first);
             }
-            let mut data: *const c_void = std::ptr::null();
-            let mut count = 0usize;
-            if !unsafe { ffi::cow_vec_next_span(&mut self.cursor, &mut data, &mut count) } {
-                return None;
-            }
-            self.span = unsafe { std::slice::from_raw_parts(data as *const T, count) };
+            self.span = self.spans.next()?;
         }
     }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
 }
+
+impl<T: Element> ExactSizeIterator for VecIter<'_, T> {}

@@ -39,6 +39,17 @@ fn exercise_everything() {
     let _ = w.clone().into_vec().unwrap();
     assert!(v.remove(10).is_err());
 
+    let mut tree = CowVec::<u64>::new_with_options(Options::new(Strategy::Structural)).unwrap();
+    for i in 0..5000 {
+        tree.push(i).unwrap();
+    }
+    let snapshot = tree.clone();
+    tree.set(10, 0).unwrap();
+    tree.insert(2500, 1).unwrap();
+    assert!(tree.make_mut().is_err());
+    let _ = snapshot.clone().into_vec().unwrap();
+    let _ = tree.spans().count();
+
     let mut m = CowMap::<str, u64>::new().unwrap();
     m.insert("a", 1).unwrap();
     let mut n = m.clone();

@@ -22,7 +22,7 @@ fn main() -> Result<(), libcow::Error> {
     let mut v = CowVec::from_slice(&[1u64, 2, 3])?;
     let w = v.clone();
     v.push(4)?;
-    check(&*v == [1, 2, 3, 4] && &*w == [1, 2, 3], "vector and its snapshot");
+    check(v == [1, 2, 3, 4] && w == [1, 2, 3], "vector and its snapshot");
 
     let mut m = CowMap::<str, u32>::new()?;
     m.insert("one", 1)?;
