@@ -161,12 +161,20 @@ func TestVectorUniqueInPlacePopIteration(t *testing.T) {
 	v := must[*libcow.Vec[uint64]](t)(libcow.NewVecWithCapacity[uint64](16))
 	defer v.Close()
 	ok(t, v.Push(1))
-	data := v.DataPtr()
+	data := must[uintptr](t)(v.DataPtr())
 	for i := uint64(2); i <= 10; i++ {
 		ok(t, v.Push(i))
 	}
 	ok(t, v.Edit(func(xs []uint64) { xs[0] = 100 }))
-	eq(t, v.DataPtr(), data, "unique vector with room stays in place")
+	eq(t, must[uintptr](t)(v.DataPtr()), data, "unique vector with room stays in place")
+	spans := 0
+	v.Spans(func(start int, xs []uint64) bool {
+		eq(t, start, 0, "a flat vector's one span starts at 0")
+		eq(t, len(xs), 10, "a flat vector's one span holds every element")
+		spans++
+		return true
+	})
+	eq(t, spans, 1, "a flat vector is one span")
 	x, got, err := v.Pop()
 	ok(t, err)
 	eq(t, got && x == 10, true, "pop")
@@ -192,6 +200,104 @@ func TestVectorUniqueInPlacePopIteration(t *testing.T) {
 	defer e.Close()
 	_, got, err = e.Pop()
 	eq(t, got || err != nil, false, "pop on empty")
+}
+
+// ---- checkpoint: structural vector ----
+
+// A Structural vector is a tree: several spans, read by index and by
+// iteration, edited after a clone (which never sees the edits), and no
+// contiguous view.
+func TestVectorStructural(t *testing.T) {
+	const n = 10000
+	tree := libcow.Options{Strategy: libcow.Structural}
+	v := must[*libcow.Vec[uint64]](t)(libcow.NewVec[uint64](nil, tree))
+	defer v.Close()
+	eq(t, v.Stats().Representation, libcow.RepresentationTree, "representation")
+	_, err := v.DataPtr()
+	isErr(t, err, libcow.ErrNotContiguous, "DataPtr of an empty tree")
+	for i := uint64(0); i < n; i++ {
+		ok(t, v.Push(i*3))
+	}
+	eq(t, v.Len(), n, "length")
+
+	// By index.
+	for i := 0; i < n; i++ {
+		if x, found := v.Get(i); !found || x != uint64(i)*3 {
+			t.Fatalf("Get(%d) = %d, %v; want %d", i, x, found, i*3)
+		}
+	}
+	_, found := v.Get(n)
+	eq(t, found, false, "Get out of range")
+
+	// By iteration: in order, several non-empty spans.
+	next := 0
+	v.Range(func(i int, x uint64) bool {
+		if i != next || x != uint64(i)*3 {
+			t.Fatalf("Range gave (%d, %d) at step %d", i, x, next)
+		}
+		next++
+		return true
+	})
+	eq(t, next, n, "Range visits every element")
+	spans, total := 0, 0
+	v.Spans(func(start int, xs []uint64) bool {
+		eq(t, start, total, "a span starts where the last ended")
+		if len(xs) == 0 {
+			t.Fatalf("empty span at %d", start)
+		}
+		for j, x := range xs {
+			if x != uint64(start+j)*3 {
+				t.Fatalf("span element %d = %d", start+j, x)
+			}
+		}
+		spans++
+		total += len(xs)
+		return true
+	})
+	eq(t, total, n, "the spans hold every element")
+	if spans < 2 {
+		t.Fatalf("%d elements in %d span(s): want several leaves", n, spans)
+	}
+	stopped := 0
+	v.Spans(func(int, []uint64) bool { stopped++; return false })
+	eq(t, stopped, 1, "Spans stops when fn returns false")
+	original := v.Slice()
+	eq(t, len(original), n, "Slice length")
+
+	// No contiguous view; Edit changes nothing.
+	_, err = v.DataPtr()
+	isErr(t, err, libcow.ErrNotContiguous, "DataPtr of a tree")
+	isErr(t, v.View(func([]uint64) { t.Fatal("View called fn for a tree") }), libcow.ErrNotContiguous, "View")
+	snapshot := must[*libcow.Vec[uint64]](t)(v.Clone())
+	defer snapshot.Close()
+	isErr(t, v.Edit(func([]uint64) { t.Fatal("Edit called fn for a tree") }), libcow.ErrNotContiguous, "Edit")
+	eq(t, v.PtrEq(snapshot), true, "a failed Edit copies nothing")
+
+	// Edits after the clone: the clone never sees them.
+	eq(t, must[uint64](t)(v.Set(5000, 1)), uint64(15000), "old value")
+	ok(t, v.Push(42))
+	ok(t, v.Insert(1, 99))
+	eq(t, must[uint64](t)(v.Remove(9000)), uint64(8999*3), "removed value")
+	eq(t, v.PtrEq(snapshot), false, "the edited vector has its own root")
+	want := append([]uint64{}, original...)
+	want[5000] = 1
+	want = append(want, 42)
+	want = append(want[:1], append([]uint64{99}, want[1:]...)...)
+	want = append(want[:9000], want[9001:]...)
+	eq(t, fmt.Sprint(v.Slice()) == fmt.Sprint(want), true, "edited vector")
+	eq(t, fmt.Sprint(snapshot.Slice()) == fmt.Sprint(original), true, "the clone is unchanged")
+	x, _ := v.Get(5001)
+	eq(t, x, uint64(1), "Get after Set")
+	eq(t, snapshot.Stats().Representation, libcow.RepresentationTree, "the clone is a tree")
+	eq(t, v.Stats().Representation, libcow.RepresentationTree, "the copy is a tree")
+	eq(t, fmt.Sprint(must[[]uint64](t)(v.Into())) == fmt.Sprint(want), true, "Into")
+
+	w := must[*libcow.Vec[int16]](t)(libcow.NewVecWithCapacity[int16](64, tree))
+	defer w.Close()
+	ok(t, w.Extend([]int16{4, 5}))
+	_, err = w.DataPtr()
+	isErr(t, err, libcow.ErrNotContiguous, "a tree made with capacity")
+	eq(t, fmt.Sprint(w.Slice()), "[4 5]", "Slice of a small tree")
 }
 
 // ---- checkpoint: map ----

@@ -11,6 +11,12 @@ import (
 )
 
 // Vec is a copy-on-write vector of numbers (cow_vec with a built-in type).
+//
+// A Vec made with the Structural strategy is a persistent tree whose
+// elements are not contiguous. Get, Set, Range, Spans, Slice and every
+// write work for every representation; View, Edit and DataPtr need
+// contiguous elements and answer ErrNotContiguous for a tree (even an
+// empty one), changing nothing.
 type Vec[T Number] struct {
 	handle
 }
@@ -42,9 +48,10 @@ func NewVec[T Number](items []T, opts ...Options) (*Vec[T], error) {
 }
 
 // NewVecWithCapacity makes an empty vector with room for capacity elements.
-func NewVecWithCapacity[T Number](capacity int) (*Vec[T], error) {
+func NewVecWithCapacity[T Number](capacity int, opts ...Options) (*Vec[T], error) {
+	o := cOptions(opts)
 	var out *C.cow_vec
-	if err := check(C.cow_vec_with_capacity(&out, builtinType(typeOf[T]()), C.size_t(capacity), nil)); err != nil {
+	if err := check(C.cow_vec_with_capacity(&out, builtinType(typeOf[T]()), C.size_t(capacity), &o)); err != nil {
 		return nil, err
 	}
 	return wrapVec[T](out), nil
@@ -67,7 +74,8 @@ func (v *Vec[T]) Len() int {
 	return int(n)
 }
 
-// Get copies element i; false when out of range.
+// Get copies element i; false when out of range. Every representation
+// (O(1) flat, O(log n) for a tree).
 func (v *Vec[T]) Get(i int) (T, bool) {
 	var zero T
 	if i < 0 {
@@ -81,9 +89,10 @@ func (v *Vec[T]) Get(i int) (T, bool) {
 	return *(*T)(p), true
 }
 
-// View lends fn the elements in libcow memory, without a copy
-// (ErrNotContiguous for a representation that is not flat). fn must not
-// write them or keep the slice after it returns.
+// View lends fn the elements in libcow memory as one slice, without a copy.
+// For a tree it returns ErrNotContiguous without calling fn (Spans lends
+// them span by span instead). fn must not write them or keep the slice
+// after it returns.
 func (v *Vec[T]) View(fn func(items []T)) error {
 	defer v.lend(false)()
 	var data unsafe.Pointer
@@ -106,34 +115,51 @@ func (v *Vec[T]) Slice() []T {
 	return out
 }
 
-// DataPtr is the address of the elements, for identity checks only.
-func (v *Vec[T]) DataPtr() uintptr {
+// DataPtr is the address of the contiguous elements, for identity checks
+// only. ErrNotContiguous (and 0) for a tree; ErrInvalid after Close.
+func (v *Vec[T]) DataPtr() (uintptr, error) {
 	var data unsafe.Pointer
-	C.cow_vec_data(v.c(), &data)
+	err := check(C.cow_vec_data(v.c(), &data))
 	runtime.KeepAlive(v)
-	return uintptr(data)
+	if err != nil {
+		return 0, err
+	}
+	return uintptr(data), nil
 }
 
-// Range calls fn for each element in order until it returns false; it
-// reads span by span and never copies.
-func (v *Vec[T]) Range(fn func(i int, x T) bool) {
+// Spans lends fn the elements span by span, in order, without a copy, until
+// fn returns false: one span for a flat vector, one per leaf for a tree,
+// none when empty; each is non-empty. start is the index of the span's
+// first element. fn must not write the span or keep it after it returns.
+func (v *Vec[T]) Spans(fn func(start int, items []T) bool) {
 	defer v.lend(false)()
 	var cur C.cow_vec_cursor
 	defer runtime.KeepAlive(v)
 	if C.cow_vec_cursor_init(&cur, v.c()) != C.COW_OK {
 		return
 	}
-	i := 0
+	start := 0
 	var data unsafe.Pointer
 	var n C.size_t
 	for C.cow_vec_next_span(&cur, &data, &n) {
-		for _, x := range unsafe.Slice((*T)(data), int(n)) {
-			if !fn(i, x) {
-				return
-			}
-			i++
+		if !fn(start, unsafe.Slice((*T)(data), int(n))) {
+			return
 		}
+		start += int(n)
 	}
+}
+
+// Range calls fn for each element in order until it returns false; it
+// reads span by span (every representation) and never copies.
+func (v *Vec[T]) Range(fn func(i int, x T) bool) {
+	v.Spans(func(start int, items []T) bool {
+		for j, x := range items {
+			if !fn(start+j, x) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 func (v *Vec[T]) edit(f func(slot **C.cow_vec) C.cow_status) error {
@@ -146,7 +172,9 @@ func (v *Vec[T]) edit(f func(slot **C.cow_vec) C.cow_status) error {
 }
 
 // Edit makes the vector unique (copying if shared) and lends fn its
-// elements to write in place. fn must not keep the slice.
+// elements to write in place. fn must not keep the slice. For a tree it
+// returns ErrNotContiguous without calling fn and changes nothing (write
+// with Set instead).
 func (v *Vec[T]) Edit(fn func(items []T)) error {
 	var data unsafe.Pointer
 	if err := v.edit(func(s **C.cow_vec) C.cow_status { return C.cow_vec_make_mut(s, &data) }); err != nil {
