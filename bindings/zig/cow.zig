@@ -47,6 +47,10 @@ pub const Strategy = enum(u32) {
     lazy = c.COW_STRATEGY_LAZY,
     eager = c.COW_STRATEGY_EAGER,
     threshold = c.COW_STRATEGY_THRESHOLD,
+    /// A persistent tree: a write to a shared value copies only the nodes
+    /// on its path. For `Vec` only (its elements are then not contiguous:
+    /// see `Vec.items`); the other kinds answer `error.Unsupported`.
+    structural = c.COW_STRATEGY_STRUCTURAL,
 };
 
 pub const Options = struct {
@@ -312,6 +316,12 @@ fn builtinType(comptime T: type) *const c.cow_type {
 }
 
 /// A copy-on-write vector of numbers (cow_vec).
+///
+/// A vector made with `.strategy = .structural` is a persistent tree whose
+/// elements are not contiguous: `get`, `getMut`, `set`, `spans`,
+/// `iterator` and every write work for every representation, while `items`
+/// and `makeMut` answer `error.NotContiguous` for a tree (even an empty
+/// one) and change nothing.
 pub fn Vec(comptime T: type) type {
     return struct {
         const Self = @This();
@@ -330,8 +340,13 @@ pub fn Vec(comptime T: type) type {
         }
 
         pub fn withCapacity(capacity: usize) Error!Self {
+            return withCapacityWith(capacity, .{});
+        }
+
+        pub fn withCapacityWith(capacity: usize, options: Options) Error!Self {
+            const o = options.toC();
             var out: ?*c.cow_vec = null;
-            try check(c.cow_vec_with_capacity(&out, builtinType(T), capacity, null));
+            try check(c.cow_vec_with_capacity(&out, builtinType(T), capacity, &o));
             return .{ .raw = out.? };
         }
 
@@ -339,7 +354,9 @@ pub fn Vec(comptime T: type) type {
             return c.cow_vec_len(self.raw);
         }
 
-        /// The elements when contiguous (always, for lazy/eager/threshold).
+        /// The elements as one slice when they are contiguous (the lazy,
+        /// eager and threshold strategies); `error.NotContiguous` for a tree.
+        /// `get`, `spans` and `iterator` work for both.
         pub fn items(self: Self) Error![]const T {
             var data: ?*const anyopaque = null;
             try check(c.cow_vec_data(self.raw, &data));
@@ -347,13 +364,28 @@ pub fn Vec(comptime T: type) type {
             return p[0..self.len()];
         }
 
+        /// Element `index`, or null when out of range. Every representation
+        /// (O(1) flat, O(log n) for a tree).
         pub fn get(self: Self, index: usize) ?T {
             const p = c.cow_vec_get(self.raw, index) orelse return null;
             const e: *const T = @ptrCast(@alignCast(p));
             return e.*;
         }
 
-        /// Makes the vector unique (copying if shared) and gives its elements.
+        /// Makes the vector unique and gives element `index` to write (every
+        /// representation: a tree copies only the shared nodes on its
+        /// path); valid until the next clone of, or write to, this value.
+        pub fn getMut(self: *Self, index: usize) Error!*T {
+            var h: ?*c.cow_vec = self.raw;
+            var p: ?*anyopaque = null;
+            try check(c.cow_vec_get_mut(&h, index, &p));
+            self.raw = h.?;
+            return @ptrCast(@alignCast(p.?));
+        }
+
+        /// Makes the vector unique (copying if shared) and gives its
+        /// elements, when contiguous; `error.NotContiguous` for a tree, and
+        /// nothing changes (write with `set` or `getMut` instead).
         pub fn makeMut(self: *Self) Error![]T {
             var h: ?*c.cow_vec = self.raw;
             var data: ?*anyopaque = null;
@@ -420,24 +452,40 @@ pub fn Vec(comptime T: type) type {
             return check(c.cow_vec_clear(&h));
         }
 
-        /// Iterates span by span (every representation); never copies.
-        pub fn iterator(self: *const Self) Iterator {
-            var it = Iterator{ .cursor = undefined, .span = &[_]T{} };
+        /// The elements as contiguous slices, in order, without a copy: one
+        /// for a flat vector, one per leaf for a tree, none when empty; each
+        /// is non-empty. Valid until the next write to or deinit of this value.
+        pub fn spans(self: *const Self) SpanIterator {
+            var it = SpanIterator{ .cursor = undefined };
             check(c.cow_vec_cursor_init(&it.cursor, self.raw)) catch unreachable;
             return it;
         }
 
-        pub const Iterator = struct {
+        pub const SpanIterator = struct {
             cursor: c.cow_vec_cursor,
+
+            pub fn next(it: *SpanIterator) ?[]const T {
+                var data: ?*const anyopaque = null;
+                var count: usize = 0;
+                if (!c.cow_vec_next_span(&it.cursor, &data, &count)) return null;
+                const p: [*]const T = @ptrCast(@alignCast(data.?));
+                return p[0..count];
+            }
+        };
+
+        /// Iterates the elements span by span (every representation); never
+        /// copies.
+        pub fn iterator(self: *const Self) Iterator {
+            return .{ .spans = self.spans(), .span = &[_]T{} };
+        }
+
+        pub const Iterator = struct {
+            spans: SpanIterator,
             span: []const T,
 
             pub fn next(it: *Iterator) ?T {
                 while (it.span.len == 0) {
-                    var data: ?*const anyopaque = null;
-                    var count: usize = 0;
-                    if (!c.cow_vec_next_span(&it.cursor, &data, &count)) return null;
-                    const p: [*]const T = @ptrCast(@alignCast(data.?));
-                    it.span = p[0..count];
+                    it.span = it.spans.next() orelse return null;
                 }
                 const x = it.span[0];
                 it.span = it.span[1..];

@@ -195,6 +195,89 @@ test "vector: unique writes in place, pop, iteration" {
     try expectEqual(@as(u64, 0), v.stats().copies);
 }
 
+test "vector: a flat vector is one span" {
+    var v = try cow.Vec(u16).init(&[_]u16{ 4, 5, 6 });
+    defer v.deinit();
+    var spans = v.spans();
+    const first = spans.next().?;
+    try expectEqual((try v.items()).ptr, first.ptr);
+    try expectEqualSlices(u16, &[_]u16{ 4, 5, 6 }, first);
+    try expect(spans.next() == null);
+    (try v.getMut(1)).* = 50;
+    try expectEqualSlices(u16, &[_]u16{ 4, 50, 6 }, try v.items());
+    try expectError(error.OutOfRange, v.getMut(3));
+}
+
+test "vector: a structural tree, read by index and by spans, edited after a clone" {
+    const n: u64 = 10000;
+    var v = try cow.Vec(u64).initWith(&[_]u64{}, .{ .strategy = .structural });
+    defer v.deinit();
+    try expectEqual(cow.Representation.tree, cow.Representation.of(v.stats()));
+    try expectError(error.NotContiguous, v.items()); // even when empty
+    var none = v.spans();
+    try expect(none.next() == null);
+    var i: u64 = 0;
+    while (i < n) : (i += 1) try v.push(i * 3);
+    try expectEqual(@as(usize, n), v.len());
+
+    // By index.
+    i = 0;
+    while (i < n) : (i += 1) try expectEqual(@as(?u64, i * 3), v.get(i));
+    try expectEqual(@as(?u64, null), v.get(n));
+
+    // By iteration: in order, several non-empty spans.
+    var it = v.iterator();
+    i = 0;
+    while (it.next()) |x| : (i += 1) try expectEqual(i * 3, x);
+    try expectEqual(n, i);
+    var spans = v.spans();
+    var count: usize = 0;
+    var total: u64 = 0;
+    while (spans.next()) |span| {
+        try std.testing.expect(span.len > 0);
+        for (span) |x| {
+            try expectEqual(total * 3, x);
+            total += 1;
+        }
+        count += 1;
+    }
+    try expectEqual(n, total);
+    try std.testing.expect(count > 1);
+
+    // No contiguous view; makeMut changes nothing.
+    try expectError(error.NotContiguous, v.items());
+    var snapshot = try v.clone();
+    defer snapshot.deinit();
+    try expectError(error.NotContiguous, v.makeMut());
+    try std.testing.expect(v.ptrEq(snapshot));
+
+    // Edits after the clone: the clone never sees them.
+    try expectEqual(@as(u64, 15000), try v.set(5000, 1));
+    (try v.getMut(0)).* = 7;
+    try v.push(42);
+    try v.insert(1, 99);
+    try expectEqual(@as(u64, 8999 * 3), try v.remove(9000));
+    try std.testing.expect(!v.ptrEq(snapshot));
+    try expectEqual(@as(usize, n + 1), v.len());
+    try expectEqual(@as(?u64, 7), v.get(0));
+    try expectEqual(@as(?u64, 99), v.get(1));
+    try expectEqual(@as(?u64, 1), v.get(5001));
+    try expectEqual(@as(?u64, 9000 * 3), v.get(9000));
+    try expectEqual(@as(?u64, 42), v.get(n));
+    var old = snapshot.iterator();
+    i = 0;
+    while (old.next()) |x| : (i += 1) try expectEqual(i * 3, x);
+    try expectEqual(n, i);
+    try expectEqual(cow.Representation.tree, cow.Representation.of(snapshot.stats()));
+    try expectEqual(cow.Representation.tree, cow.Representation.of(v.stats()));
+
+    var w = try cow.Vec(i16).withCapacityWith(64, .{ .strategy = .structural });
+    defer w.deinit();
+    try w.extend(&[_]i16{ 4, 5 });
+    try expectError(error.NotContiguous, w.items());
+    try expectEqual(@as(?i16, 5), w.get(1));
+}
+
 // ---- map ----
 
 test "map: insert, remove, contains, iteration" {
@@ -401,6 +484,13 @@ test "nothing leaks" {
         var n = try m.clone();
         defer n.deinit();
         _ = try n.remove("k");
+        var tree = try cow.Vec(u64).initWith(&[_]u64{ 1, 2, 3 }, .{ .strategy = .structural });
+        defer tree.deinit();
+        var j: u64 = 0;
+        while (j < 3000) : (j += 1) try tree.push(j);
+        var shared = try tree.clone();
+        defer shared.deinit();
+        _ = try tree.set(1500, 0);
         var bx = try cow.Box([2]u64).init(.{ 1, 2 });
         defer bx.deinit();
         var r = try bx.report();
