@@ -150,6 +150,17 @@ std::uint32_t child_for(const tree_vec *v, const inner *n, std::uint32_t height,
     return k;
 }
 
+void note_copies(tree_vec *v, std::uint64_t nodes, std::uint64_t bytes) noexcept {
+    v->write_nodes += nodes;
+    v->write_bytes += bytes;
+}
+
+// Counts the write's node copies in the lineage (v is a rep by now).
+void flush_copies(tree_vec *v) noexcept {
+    rep_count_node_copies(v, v->write_nodes, v->write_bytes);
+    v->write_nodes = v->write_bytes = 0;
+}
+
 std::size_t tail_len(const tree_vec *v) noexcept { return v->tail ? v->tail->count : 0; }
 std::size_t tree_len(const tree_vec *v) noexcept { return v->len - tail_len(v); }
 
@@ -506,7 +517,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
     }
     v->len += static_cast<std::size_t>(edit == leaf_edit::insert);
     v->len -= static_cast<std::size_t>(edit == leaf_edit::erase);
-    rep_count_node_copies(v, pr.nodes_copied, pr.bytes_copied);
+    note_copies(v, pr.nodes_copied, pr.bytes_copied);
     return COW_OK;
 }
 
@@ -590,7 +601,7 @@ cow_status push_leaf(tree_vec *v, bool rep_owned, tree_node *leaf) noexcept {
                 // The last child is replaced by its own copy below the top.
                 if (d == top || j + 1 != s->count) retain(s->child[j]);
             }
-            rep_count_node_copies(v, 1, s->count * (sizeof(tree_node *) + sizeof(std::size_t)));
+            note_copies(v, 1, s->count * (sizeof(tree_node *) + sizeof(std::size_t)));
             if (d == 0 || owned[d - 1]) unshare(s);
         }
         if (parent)
@@ -628,6 +639,7 @@ cow_status header_sharing_nodes(const tree_vec *v, tree_vec **out) noexcept {
     w->tail = v->tail;
     w->leaf_offset = v->leaf_offset;
     w->leaf_block = v->leaf_block;
+    w->write_nodes = w->write_bytes = 0;
     if (w->root) retain(w->root);
     if (w->tail) retain(w->tail);
     *out = w;
@@ -659,12 +671,17 @@ void drop_header(tree_vec *w) noexcept {
 // shared value in the slot (one copy in its lineage); on failure it goes.
 cow_status finish_write(vec_rep **slot, tree_vec *w, cow_status s) noexcept {
     vec_rep *old = *slot;
-    if (w == old) return s;
+    if (w == old) {
+        if (s == COW_OK) flush_copies(w);
+        w->write_nodes = w->write_bytes = 0;
+        return s;
+    }
     if (s != COW_OK) {
         drop_header(w);
         return s;
     }
     rep_init_copy(w, old, 0, false);
+    flush_copies(w);
     *slot = w;
     rep_release(old);
     return COW_OK;
@@ -679,6 +696,8 @@ cow_status finish_on_header(tree_vec *v, tree_vec *w, cow_status s) noexcept {
         std::swap(v->height, w->height);
         std::swap(v->tail, w->tail);
         std::swap(v->len, w->len);
+        note_copies(v, w->write_nodes, w->write_bytes);
+        flush_copies(v);
     }
     drop_header(w);
     return s;
@@ -697,7 +716,7 @@ cow_status own_tail(tree_vec *w, bool rep_owned) noexcept {
         return s;
     }
     c->count = t->count;
-    rep_count_node_copies(w, 1, t->count * w->elem_size);
+    note_copies(w, 1, t->count * w->elem_size);
     release(w, t, 0);  // shared: another holder keeps it
     w->tail = c;
     return COW_OK;

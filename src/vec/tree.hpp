@@ -43,6 +43,9 @@ struct tree_vec : vec_rep {
     tree_node *tail;          // the last elements; nullptr when there are none outside the tree
     std::size_t leaf_offset;  // where the elements start inside a leaf
     std::size_t leaf_block;   // bytes allocated for one leaf
+    // Node copies of the write under way, counted in the lineage when it
+    // succeeds (a new header joins the lineage only then).
+    std::uint64_t write_nodes, write_bytes;
 };
 
 // vec_new for the tree representation; consumes the seed on success.
