@@ -17,8 +17,8 @@ constexpr unsigned max_levels = 64;
 
 // One slot more than a node keeps: an edit adds a child before it splits.
 struct inner : tree_node {
+    tree_node *child[tree_branches + 1];   // first: a read by radix touches the header's line
     std::size_t sizes[tree_branches + 1];  // sizes[k]: elements under child[0..k]
-    tree_node *child[tree_branches + 1];
 };
 
 inner *as_inner(tree_node *n) noexcept { return static_cast<inner *>(n); }
@@ -102,9 +102,10 @@ std::size_t full_size(const tree_vec *v, std::uint32_t height) noexcept {
 // Regular: every child but the last holds a full subtree, so a child is
 // found by shifting the index. Each child holds at most a full subtree,
 // so the first count - 1 sum to (count - 1) * full exactly when all are full.
-void update_regular(const tree_vec *v, inner *n, std::uint32_t height) noexcept {
+void update_regular(tree_vec *v, inner *n, std::uint32_t height) noexcept {
     std::uint32_t c = n->count;
     n->info = c <= 1 || n->sizes[c - 2] == (c - 1) * full_size(v, height - 1) ? 1 : 0;
+    if (!n->info) v->regular = false;
 }
 
 // Sets sizes[from..count) from the children's sizes.
@@ -279,7 +280,7 @@ void insert_splitting(const tree_vec *v, tree_node *leaf, tree_node *right, std:
 }
 
 // Splits an inner node that has grown to tree_branches + 1 children.
-void split_inner(const tree_vec *v, inner *left, inner *right, std::uint32_t height) noexcept {
+void split_inner(tree_vec *v, inner *left, inner *right, std::uint32_t height) noexcept {
     std::uint32_t total = left->count;
     std::uint32_t keep = (total + 1) / 2;
     right->count = total - keep;
@@ -494,6 +495,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
     std::uint32_t height = depth;
     if (r.n == 0) {
         v->root = nullptr;
+        v->regular = true;
         v->height = 0;
     } else if (r.n == 1) {
         v->root = r.node[0];
@@ -640,6 +642,7 @@ cow_status header_sharing_nodes(const tree_vec *v, tree_vec **out) noexcept {
     w->leaf_offset = v->leaf_offset;
     w->leaf_block = v->leaf_block;
     w->write_nodes = w->write_bytes = 0;
+    w->regular = v->regular;
     if (w->root) retain(w->root);
     if (w->tail) retain(w->tail);
     *out = w;
@@ -696,6 +699,7 @@ cow_status finish_on_header(tree_vec *v, tree_vec *w, cow_status s) noexcept {
         std::swap(v->height, w->height);
         std::swap(v->tail, w->tail);
         std::swap(v->len, w->len);
+        std::swap(v->regular, w->regular);
         note_copies(v, w->write_nodes, w->write_bytes);
         flush_copies(v);
     }
@@ -755,6 +759,14 @@ const void *get(const vec_rep *vr, std::size_t i) noexcept {
     std::size_t in_tree = tree_len(v);
     if (i >= in_tree) return elem_in(v, v->tail, i - in_tree);
     const tree_node *n = v->root;
+    if (v->regular) {  // every node full but the last ones: shifts alone find the leaf
+        unsigned shift = v->leaf_bits + v->height * tree_branch_bits;
+        for (std::uint32_t h = v->height; h > 0; --h) {
+            shift -= tree_branch_bits;
+            n = as_inner(n)->child[(i >> shift) & (tree_branches - 1)];
+        }
+        return elem_in(v, n, i & ((std::size_t{1} << v->leaf_bits) - 1));
+    }
     for (std::uint32_t h = v->height; h > 0; --h) {
         const inner *in = as_inner(n);
         n = in->child[child_for(v, in, h, i)];
@@ -847,6 +859,7 @@ cow_status pull_tail(tree_vec *w, bool owned) noexcept {
     std::size_t moved = leaf->count;
     if (p.depth == 0) {
         w->root = nullptr;
+        w->regular = true;
     } else {
         for (std::uint32_t d = 0; d < p.depth; ++d) {
             inner *n = as_inner(p.node[d]);
@@ -865,6 +878,7 @@ cow_status pull_tail(tree_vec *w, bool owned) noexcept {
         if (top->count == 0) {  // the root emptied
             inner_free(top);
             w->root = nullptr;
+            w->regular = true;
             w->height = 0;
         } else {
             update_regular(w, top, w->height - d);
@@ -966,6 +980,7 @@ void clear_all(tree_vec *w) noexcept {
     w->root = w->tail = nullptr;
     w->height = 0;
     w->len = 0;
+    w->regular = true;
 }
 
 cow_status remove(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept {
@@ -1167,6 +1182,7 @@ cow_status tree_vec_new(vec_rep **out, const cow_type *t, const void *elems, std
     v->len = 0;
     v->root = v->tail = nullptr;
     v->height = 0;
+    v->regular = true;
     std::uint32_t bits = 0;
     while ((std::size_t{2} << bits) * t->elem_size <= tree_leaf_bytes) ++bits;
     v->leaf_bits = bits;

@@ -40,6 +40,7 @@ struct tree_vec : vec_rep {
     tree_node *root;          // nullptr when every element is in the tail
     std::uint32_t height;     // of the root: 0 when the root is a leaf
     std::uint32_t leaf_bits;  // a leaf holds up to 2^leaf_bits elements
+    bool regular;             // no relaxed node: reads find leaves by shifts alone
     tree_node *tail;          // the last elements; nullptr when there are none outside the tree
     std::size_t leaf_offset;  // where the elements start inside a leaf
     std::size_t leaf_block;   // bytes allocated for one leaf
