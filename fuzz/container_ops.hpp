@@ -101,6 +101,31 @@ public:
             stored_clone(src, actual);
         }
     }
+    // After a write to a tree of handles: the leaves it copied cloned their
+    // handles (an eager value's clone is a new value, read back here); which
+    // leaves those were the model does not know, so the counts of the
+    // elements are read back (world::check bounds them).
+    void settle_tree(const void *h) {
+        rep_model &r = w.rep(h);
+        if (!r.is_tree() || r.ek != elem_kind::handle) return;
+        for (std::size_t i = 0; i < r.elems.size(); ++i) {
+            std::uint64_t actual = decode(r.ek, cow_vec_get(static_cast<const cow_vec *>(h), i));
+            std::uint64_t src = r.elems[i];
+            if (actual == src) continue;
+            // Only an eager element becomes another value when cloned.
+            FUZZ_CHECK(src && actual && world::copies_at_clone(w.rep(as_ptr(src))));
+            r.elems[i] = actual;
+            stored_clone(src, actual);
+            w.unsynced.insert(as_ptr(src));  // the shared leaf keeps its reference
+        }
+        for (auto v : r.elems)
+            if (v) w.sync_count(as_ptr(v));
+    }
+    // A tree with a private root whose leaves other versions may share.
+    bool tree_maybe_shared(const rep_model &r) const {
+        return r.is_tree() && w.family_members(r.family) > 1;
+    }
+
     // Every element of a freshly copied container: called by world::copied.
     void settle_all(void *h, const rep_model &m) {
         std::vector<std::size_t> pos;
@@ -123,17 +148,22 @@ public:
 
     // A value handed to the caller (pop, erase, set's or insert's old value,
     // remove, into): check it, then drop it as its owner must.
-    void take_out(elem_kind k, bool from_shared, std::uint64_t model_value, void *out) {
+    // `maybe_shared`: out of a tree with a private root whose leaves other
+    // versions may share: a copy from a shared leaf, moved from its own.
+    void take_out(elem_kind k, bool from_shared, std::uint64_t model_value, void *out,
+                  bool maybe_shared = false) {
         if (k != elem_kind::handle) {
             FUZZ_CHECK(decode(k, out) == model_value);
             drop_owned(k, out);
             return;
         }
         std::uint64_t actual = decode(k, out);
-        if (from_shared)
+        if (from_shared || (maybe_shared && actual != model_value)) {
             stored_clone(model_value, actual);  // a clone; the container keeps its own
-        else
+        } else {
             FUZZ_CHECK(actual == model_value);  // moved: the container's reference
+            if (maybe_shared && actual) w.sync_count(as_ptr(actual));  // or a lazy clone
+        }
         cow_release(const_cast<void *>(as_ptr(actual)));
         if (actual) w.released(as_ptr(actual));
     }
@@ -237,6 +267,13 @@ public:
         if (__builtin_add_overflow(count, already, &total)) return true;
         return total > (static_cast<std::size_t>(PTRDIFF_MAX) - 64) / es;
     }
+    // More elements than PTRDIFF_MAX bytes hold: what a value that
+    // allocates nothing up front (a tree) refuses, exactly.
+    static bool never_fits(std::size_t count, std::size_t es, std::size_t already = 0) {
+        std::size_t total;
+        if (__builtin_add_overflow(count, already, &total)) return true;
+        return total > static_cast<std::size_t>(PTRDIFF_MAX) / es;
+    }
 
     // Where an element to insert comes from: a fresh value, or an element
     // of the vector itself (aliasing its own storage).
@@ -253,8 +290,10 @@ public:
         if (k == elem_kind::handle) {
             if (model && nested_depth < 3) {
                 ++nested_depth;
+                nested = true;
                 edit_inner(reinterpret_cast<void **>(elem), model);
                 --nested_depth;
+                nested = nested_depth > 0;
             }
             return;
         }

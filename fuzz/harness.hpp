@@ -134,7 +134,11 @@ inline bool last_call_failed = false;
 // true when the call succeeded.
 inline bool judge(const char *file, int line, const char *call, const expectation &e,
                   cow_status got, long calls_before) {
-    if (tracing()) std::fprintf(stderr, "  %s -> %s\n", call, cow_strerror(got));
+    if (tracing()) {
+        std::fprintf(stderr, "  %s -> %s", call, cow_strerror(got));
+        for (int i = 0; i < e.n; ++i) std::fprintf(stderr, "%s%d", i ? ", " : " (expected: ", e.codes[i]);
+        std::fprintf(stderr, "%s\n", e.n ? ")" : "");
+    }
     last_call_failed = got != COW_OK;
     bool alloc_failed = allocator.take_refusal();
     cow_status callback = take_callback_failure();
@@ -196,12 +200,14 @@ struct options_draw {
 };
 
 // Options for a *_new call: every strategy, with or without statistics, and
-// now and then something invalid.
-inline options_draw draw_options(provider &in) {
+// now and then something invalid. `trees`: the kind has a tree
+// representation (vectors), so STRUCTURAL is accepted; other kinds refuse it
+// (COW_EUNSUPPORTED), and every kind refuses ADAPTIVE.
+inline options_draw draw_options(provider &in, bool trees = false) {
     options_draw d;
     switch (in.ConsumeIntegralInRange<int>(0, 15)) {
     case 0: d.pass_null = true; return d;
-    case 1: d.opts.strategy = COW_STRATEGY_STRUCTURAL; d.defects.add(true, COW_EUNSUPPORTED); break;
+    case 1: d.opts.strategy = COW_STRATEGY_STRUCTURAL; d.defects.add(!trees, COW_EUNSUPPORTED); break;
     case 2: d.opts.strategy = COW_STRATEGY_ADAPTIVE; d.defects.add(true, COW_EUNSUPPORTED); break;
     case 3: d.opts.strategy = in.ConsumeIntegralInRange<std::uint32_t>(5, UINT32_MAX);
         d.defects.add(true, COW_EINVAL); break;

@@ -122,10 +122,13 @@ public:
         return h;
     }
 
-    // Checks what a failed edit must leave behind.
+    // Checks what a failed edit must leave behind. A tree's lineage may
+    // have counted node copies of steps that succeeded before the failure
+    // (its counters only grow): bounded like a write's.
     void failed(const target &t, void *before, const before_call &bc) {
         if (t.where) FUZZ_CHECK(*t.where == before);
         bc.unchanged();
+        if (w.known(before) && w.rep(before).is_tree()) w.tree_written(w.rep(before), {}, false);
     }
 
     // -- operations -------------------------------------------------------
@@ -222,7 +225,8 @@ public:
         before_call bc;
         cow_status st = cow_make_mut(t.where);
         if (!FUZZ_JUDGE("cow_make_mut", e, st, bc)) return failed(t, old, bc);
-        w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
+        // A tree gets a private root only.
+        w.edited(old, t.handle(), true, bytes, [](rep_model &) {}, tree_cost::root_only());
         FUZZ_CHECK(!cow_is_shared(t.handle()));
     }
 
@@ -269,7 +273,8 @@ public:
             FUZZ_CHECK(report == sentinel<cow_str>());
             return bc.unchanged();
         }
-        lineage_model *l = w.lin(w.rep(h));
+        rep_model &r = w.rep(h);
+        lineage_model *l = w.lin(r);
         char expect[96];
         if (format == COW_REPORT_TEXT)
             std::snprintf(expect, sizeof expect, "Clones: %" PRIu64 "\nCopies: %" PRIu64 "\n",
@@ -280,12 +285,15 @@ public:
         std::string text(cow_str_data(report), cow_str_len(report));
         FUZZ_CHECK(text.find(expect) != std::string::npos);
         if (format == COW_REPORT_TEXT) {
-            // A flat value's report has no tree lines.
-            FUZZ_CHECK(text.find("Representation:") == std::string::npos);
+            // Only a tree's report says what it is; nothing switches.
+            FUZZ_CHECK((text.find("Representation: tree\n") != std::string::npos) == r.is_tree());
+            FUZZ_CHECK(text.find("Representation: flat") == std::string::npos);
             FUZZ_CHECK(text.find("Switches:") == std::string::npos);
         } else {
-            FUZZ_CHECK(text.find("\"representation\":\"flat\"") != std::string::npos);
-            FUZZ_CHECK(text.find("\"nodes_copied\":0") != std::string::npos);
+            char fields[96];
+            std::snprintf(fields, sizeof fields, "\"representation\":\"%s\",\"nodes_copied\":%" PRIu64,
+                          r.is_tree() ? "tree" : "flat", l ? l->nodes_copied : 0);
+            FUZZ_CHECK(text.find(fields) != std::string::npos);
             FUZZ_CHECK(text.find("\"switches\":0") != std::string::npos);
             FUZZ_CHECK(text.back() == '}');
         }
@@ -316,22 +324,67 @@ public:
     std::uint64_t pending_alloc_failure = 0;
     std::uint64_t pending_copy_failure = 0;
     cow_status pending_copy_status = COW_ECALLBACK;
+    //
+    // The failure's position: one input byte, the first four calls for
+    // byte values below 128 (as before trees), calls 5 to 100 (or copies 5
+    // to 132) above, which tree writes reach (a path of nodes, a leaf of
+    // element copies); and for the top values of an allocation failure a
+    // sweep: the next operation's call fails at each of its allocations in
+    // turn (sweep_call).
+    bool pending_sweep = false;
     void op_arm_failure() {
         if (in.ConsumeBool()) {
-            pending_alloc_failure = in.ConsumeIntegralInRange<std::uint64_t>(1, 4);
+            int b = in.ConsumeIntegralInRange<int>(0, 255);
+            if (b >= 224) pending_sweep = true;
+            else pending_alloc_failure = static_cast<std::uint64_t>(b < 128 ? 1 + b % 4 : 5 + (b - 128));
         } else {
             static const cow_status codes[] = {COW_ENOMEM, COW_ECALLBACK, COW_EINVAL, 1000, -7};
-            pending_copy_failure = in.ConsumeIntegralInRange<std::uint64_t>(1, 4);
+            int b = in.ConsumeIntegralInRange<int>(0, 255);
+            pending_copy_failure = static_cast<std::uint64_t>(b < 128 ? 1 + b % 4 : 5 + (b - 128));
             pending_copy_status = codes[in.ConsumeIntegralInRange<int>(0, 4)];
         }
     }
+    bool sweeping = false;
     void before_op() {
         last_call_failed = false;
         forget_failures();
         if (pending_alloc_failure) arm_failure(pending_alloc_failure);
         if (pending_copy_failure) arm_copy_failure(pending_copy_failure, pending_copy_status);
         pending_alloc_failure = pending_copy_failure = 0;
+        sweeping = pending_sweep;
+        pending_sweep = false;
     }
+
+    // Makes a call. After a sweep was armed, the call is first made with its
+    // 1st, 2nd, ... allocation failing, until one run gets through without
+    // reaching the failing one: each failing run must answer COW_ENOMEM and
+    // change nothing (`unchanged` checks the call's own arguments; the whole
+    // model is checked too, outside nested edits). The last run's status
+    // goes to the caller to judge. `tree`: a tree the call writes (a failure
+    // may leave node copies counted, see failed()).
+    template <class Call, class Unchanged>
+    cow_status sweep_call(Call &&call, Unchanged &&unchanged, const void *tree = nullptr) {
+        if (!sweeping) return call();
+        sweeping = false;
+        for (long k = 1;; ++k) {
+            FUZZ_CHECK(k < 100000);
+            forget_failures();
+            arm_failure(k);
+            before_call bc;
+            cow_status st = call();
+            bool refused = allocator.take_refusal();
+            disarm_failure();
+            if (!refused) return st;
+            if (tracing()) std::fprintf(stderr, "  (sweep: allocation %ld fails) -> %s\n", k, cow_strerror(st));
+            FUZZ_CHECK(st == COW_ENOMEM);
+            unchanged();
+            bc.unchanged();
+            if (tree && w.known(tree) && w.rep(tree).is_tree()) w.tree_written(w.rep(tree), {}, false);
+            if (w.failed_calls_may_count) w.resync_after_failure();
+            if (!nested) w.check();
+        }
+    }
+    bool nested = false;  // set while a nested edit runs (the model of the outer containers lags)
     void after_op() {
         disarm_failure();
         tracker.counts.disarm();

@@ -14,7 +14,7 @@ namespace fuzz {
 inline void container_fuzzer::op_vec_new() {
     int j = draw_slot();
     elem_kind k = draw_value_kind();
-    options_draw o = draw_options(in);
+    options_draw o = draw_options(in, true);
     expectation e = o.defects;
     std::size_t es = size_of(k);
     std::vector<std::uint64_t> values;
@@ -22,6 +22,7 @@ inline void container_fuzzer::op_vec_new() {
     const void *elems = nullptr;
     std::size_t count = 0, capacity = 0;
     int how = in.ConsumeIntegralInRange<int>(0, 9);
+    bool tree = o.strategy == COW_STRATEGY_STRUCTURAL;
     const cow_type *type = type_of(k);
     if (in.ConsumeIntegralInRange<int>(0, 15) == 0) {
         // Types a vector must refuse: NULL, a variable-length key type.
@@ -30,11 +31,14 @@ inline void container_fuzzer::op_vec_new() {
     }
     if (how == 0) {
         capacity = in.ConsumeBool() ? draw_huge(in) : huge_request / es + 1;
-        if (too_many(capacity, es)) e.add(true, COW_EOVERFLOW);
+        // A tree reserves nothing: it refuses only what could never fit.
+        if (tree ? never_fits(capacity, es) : too_many(capacity, es)) e.add(true, COW_EOVERFLOW);
     } else if (how == 1) {
         capacity = in.ConsumeIntegralInRange<std::size_t>(0, 40);
     } else if (how == 2) {
         count = draw_huge(in);
+        // A tree copies element by element: a count that could fit would be read.
+        if (tree && !never_fits(count, es)) count = SIZE_MAX;
         elems = "not read";
         e.add(true, COW_EOVERFLOW);
     } else if (how == 3) {
@@ -54,13 +58,11 @@ inline void container_fuzzer::op_vec_new() {
     cow_vec *out = sentinel<cow_vec>();
     cow_vec **outp = null_out ? nullptr : &out;
     before_call bc;
-    cow_status st;
-    if (how == 0 || how == 1)
-        st = cow_vec_with_capacity(outp, type, capacity, o.ptr());
-    else if ((how >= 2 && how <= 3) || how >= 6)
-        st = cow_vec_from_array(outp, type, elems, count, o.ptr());
-    else
-        st = cow_vec_new(outp, type, o.ptr());
+    cow_status st = sweep_call([&] {
+        if (how == 0 || how == 1) return cow_vec_with_capacity(outp, type, capacity, o.ptr());
+        if ((how >= 2 && how <= 3) || how >= 6) return cow_vec_from_array(outp, type, elems, count, o.ptr());
+        return cow_vec_new(outp, type, o.ptr());
+    }, [&] { FUZZ_CHECK(out == sentinel<cow_vec>()); });
     if (!FUZZ_JUDGE("cow_vec_new", e, st, bc)) {
         FUZZ_CHECK(out == sentinel<cow_vec>());
         return bc.unchanged();
@@ -109,11 +111,12 @@ inline void container_fuzzer::op_vec_put(vec_put which, target *given) {
     void *old = t.handle();
     bool was_shared = m && w.shared(old);
     before_call bc;
-    cow_status st;
     auto **slot = t.slot<cow_vec>();
-    if (which == vec_put::push) st = cow_vec_push(slot, s.ptr);
-    else if (which == vec_put::insert) st = cow_vec_insert(slot, index, s.ptr);
-    else st = cow_vec_set(slot, index, s.ptr, want_old ? old_value.bytes : nullptr);
+    cow_status st = sweep_call([&] {
+        if (which == vec_put::push) return cow_vec_push(slot, s.ptr);
+        if (which == vec_put::insert) return cow_vec_insert(slot, index, s.ptr);
+        return cow_vec_set(slot, index, s.ptr, want_old ? old_value.bytes : nullptr);
+    }, [&] { FUZZ_CHECK(t.handle() == old); }, old);
     if (!FUZZ_JUDGE("cow_vec_push/insert/set", e, st, bc)) return failed(t, old, bc);
     std::uint64_t replaced = which == vec_put::set ? m->elems[index] : 0;
     std::uint64_t bytes = (which == vec_put::set ? len - 1 : len) * size_of(k);
@@ -122,19 +125,24 @@ inline void container_fuzzer::op_vec_put(vec_put which, target *given) {
         storing_itself(old);
         was_shared = true;
     }
+    bool tree = m->is_tree(), maybe_shared = tree_maybe_shared(*m);
+    // Under a shared root a set, or an insert before the end, copies the
+    // leaf it edits at least.
+    tree_cost cost = {true, which == vec_put::set || index < len};
     w.edited(old, t.handle(), true, bytes, [&](rep_model &r) {
         if (which == vec_put::set) r.elems[index] = s.value;
         else r.elems.insert(r.elems.begin() + static_cast<std::ptrdiff_t>(index), s.value);
-    });
+    }, cost);
     if (itself) stored_itself(old);
-    if (t.handle() == old) settle(old, {index}, {});
+    if (t.handle() == old || tree) settle(t.handle(), {index}, {});
     // The replaced value leaves only now: the source may be that very
     // element, held nowhere else, and the library clones it before it
     // drops the old one.
     if (which == vec_put::set) {
-        if (want_old) take_out(k, was_shared, replaced, old_value.bytes);
+        if (want_old) take_out(k, was_shared, replaced, old_value.bytes, maybe_shared);
         else if (k == elem_kind::handle && !was_shared && replaced) w.released(as_ptr(replaced));
     }
+    settle_tree(t.handle());
 }
 
 inline void container_fuzzer::op_vec_extend(target *given) {
@@ -150,6 +158,8 @@ inline void container_fuzzer::op_vec_extend(target *given) {
     switch (in.ConsumeIntegralInRange<int>(0, 7)) {
     case 0:
         count = draw_huge(in);
+        // A tree appends element by element: a count that could fit would be read.
+        if (m && m->is_tree() && !never_fits(count, es, len)) count = SIZE_MAX;
         e.add(true, COW_EOVERFLOW);
         break;
     case 1:
@@ -161,7 +171,17 @@ inline void container_fuzzer::op_vec_extend(target *given) {
         // The vector's own elements (a slice of itself).
         if (m && len) {
             std::size_t from = in.ConsumeIntegralInRange<std::size_t>(0, len - 1);
-            count = in.ConsumeIntegralInRange<std::size_t>(0, len - from);
+            // Contiguous elements only: in a tree, those of one span (leaf).
+            std::size_t room = len - from;
+            if (m->is_tree()) {
+                cow_vec_cursor c;
+                FUZZ_CHECK(cow_vec_cursor_init(&c, static_cast<const cow_vec *>(t.handle())) == COW_OK);
+                c.next = from;
+                const void *span = nullptr;
+                FUZZ_CHECK(cow_vec_next_span(&c, &span, &room) && room >= 1 && room <= len - from);
+                FUZZ_CHECK(span == cow_vec_get(static_cast<const cow_vec *>(t.handle()), from));
+            }
+            count = in.ConsumeIntegralInRange<std::size_t>(0, room);
             elems = cow_vec_get(static_cast<const cow_vec *>(t.handle()), from);
             values.assign(m->elems.begin() + static_cast<std::ptrdiff_t>(from),
                           m->elems.begin() + static_cast<std::ptrdiff_t>(from + count));
@@ -176,16 +196,19 @@ inline void container_fuzzer::op_vec_extend(target *given) {
     }
     void *old = t.handle();
     before_call bc;
-    cow_status st = cow_vec_extend(t.slot<cow_vec>(), elems, count);
+    cow_status st = sweep_call([&] { return cow_vec_extend(t.slot<cow_vec>(), elems, count); },
+                               [&] { FUZZ_CHECK(t.handle() == old); }, old);
     if (!FUZZ_JUDGE("cow_vec_extend", e, st, bc)) return failed(t, old, bc);
+    bool tree = m->is_tree();
     w.edited(old, t.handle(), count > 0, len * es, [&](rep_model &r) {
         r.elems.insert(r.elems.end(), values.begin(), values.end());
     });
-    if (t.handle() == old) {
+    if (t.handle() == old || tree) {
         std::vector<std::size_t> pos;
         for (std::size_t i = 0; i < count; ++i) pos.push_back(len + i);
-        settle(old, pos, {});
+        settle(t.handle(), pos, {});
     }
+    settle_tree(t.handle());
 }
 
 // pop / erase / truncate / clear: elements out.
@@ -219,25 +242,30 @@ inline void container_fuzzer::op_vec_remove(vec_removal which, target *given) {
     bool was_shared = m && w.shared(old);
     std::vector<std::uint64_t> removed;
     before_call bc;
-    cow_status st;
     auto **slot = t.slot<cow_vec>();
-    if (which == vec_removal::pop) st = cow_vec_pop(slot, want ? out.bytes : nullptr);
-    else if (which == vec_removal::erase) st = cow_vec_erase(slot, at, want ? out.bytes : nullptr);
-    else if (which == vec_removal::truncate) st = cow_vec_truncate(slot, at);
-    else st = cow_vec_clear(slot);
+    cow_status st = sweep_call([&] {
+        if (which == vec_removal::pop) return cow_vec_pop(slot, want ? out.bytes : nullptr);
+        if (which == vec_removal::erase) return cow_vec_erase(slot, at, want ? out.bytes : nullptr);
+        if (which == vec_removal::truncate) return cow_vec_truncate(slot, at);
+        return cow_vec_clear(slot);
+    }, [&] { FUZZ_CHECK(t.handle() == old); }, old);
     if (!FUZZ_JUDGE("cow_vec_pop/erase/truncate/clear", e, st, bc)) return failed(t, old, bc);
     removed.assign(m->elems.begin() + static_cast<std::ptrdiff_t>(at),
                    m->elems.begin() + static_cast<std::ptrdiff_t>(at + n));
     if (want) {
-        take_out(k, was_shared, removed[0], out.bytes);
+        take_out(k, was_shared, removed[0], out.bytes, tree_maybe_shared(*m));
     } else if (k == elem_kind::handle && !was_shared) {
         for (auto v : removed)
             if (v) w.released(as_ptr(v));
     }
+    // Under a shared root, removing elements copies the leaf of the first
+    // at least, unless every element goes (clear, truncate to 0).
+    tree_cost cost = {true, at > 0 || n < len};
     w.edited(old, t.handle(), n > 0, (len - n) * es, [&](rep_model &r) {
         r.elems.erase(r.elems.begin() + static_cast<std::ptrdiff_t>(at),
                       r.elems.begin() + static_cast<std::ptrdiff_t>(at + n));
-    });
+    }, cost);
+    settle_tree(t.handle());
 }
 
 inline void container_fuzzer::op_vec_reserve() {
@@ -251,12 +279,14 @@ inline void container_fuzzer::op_vec_reserve() {
     case 1: add = huge_request / es + 1; break;
     default: add = in.ConsumeIntegralInRange<std::size_t>(0, 20);
     }
-    if (m && too_many(add, es, len)) e.add(true, COW_EOVERFLOW);
+    if (m && (m->is_tree() ? never_fits(add, es, len) : too_many(add, es, len))) e.add(true, COW_EOVERFLOW);
     void *old = t.handle();
     before_call bc;
-    cow_status st = cow_vec_reserve(t.slot<cow_vec>(), add);
+    cow_status st = sweep_call([&] { return cow_vec_reserve(t.slot<cow_vec>(), add); },
+                               [&] { FUZZ_CHECK(t.handle() == old); });
     if (!FUZZ_JUDGE("cow_vec_reserve", e, st, bc)) return failed(t, old, bc);
-    w.edited(old, t.handle(), true, len * es, [](rep_model &) {});
+    // A tree gets a private root and reserves nothing else.
+    w.edited(old, t.handle(), true, len * es, [](rep_model &) {}, tree_cost::root_only());
     FUZZ_CHECK(!cow_is_shared(t.handle()));
 }
 
@@ -271,18 +301,26 @@ inline void container_fuzzer::op_vec_mut(bool one, target *given) {
     if (m && one) e.add(index >= len, COW_ERANGE);
     bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
     if (one) e.add(null_out, COW_EINVAL);
+    // A tree has no contiguous elements to hand out; it is never flattened.
+    bool tree = m && m->is_tree();
+    if (tree && !one) e.add(!null_out, COW_ENOTCONTIGUOUS);
     void *p = sentinel<void>();
     void *old = t.handle();
     std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
     before_call bc;
-    cow_status st = one ? cow_vec_get_mut(t.slot<cow_vec>(), index, null_out ? nullptr : &p)
-                        : cow_vec_make_mut(t.slot<cow_vec>(), null_out ? nullptr : &p);
+    cow_status st = sweep_call([&] {
+        return one ? cow_vec_get_mut(t.slot<cow_vec>(), index, null_out ? nullptr : &p)
+                   : cow_vec_make_mut(t.slot<cow_vec>(), null_out ? nullptr : &p);
+    }, [&] { FUZZ_CHECK(t.handle() == old && p == sentinel<void>()); }, old);
     if (!FUZZ_JUDGE("cow_vec_get_mut/make_mut", e, st, bc)) {
         FUZZ_CHECK(p == sentinel<void>());
         return failed(t, old, bc);
     }
-    w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
+    // get_mut copies the path to the element where other versions hold it;
+    // make_mut makes the root private only.
+    w.edited(old, t.handle(), true, bytes, [](rep_model &) {}, one ? tree_cost::leaf() : tree_cost::root_only());
     FUZZ_CHECK(!cow_is_shared(t.handle()));
+    settle_tree(t.handle());
     if (null_out || len == 0) return;
     rep_model &r = w.rep(t.handle());
     std::size_t i = one ? index : in.ConsumeIntegralInRange<std::size_t>(0, len - 1);
@@ -303,7 +341,10 @@ inline void container_fuzzer::op_vec_into() {
     void *old = t.handle();
     bool was_shared = m && w.shared(old);
     before_call bc;
-    cow_status st = cow_vec_into(t.slot<cow_vec>(), null_out ? nullptr : &owned);
+    cow_status st = sweep_call([&] { return cow_vec_into(t.slot<cow_vec>(), null_out ? nullptr : &owned); }, [&] {
+        FUZZ_CHECK(t.handle() == old);
+        FUZZ_CHECK(std::memcmp(&owned, &untouched, sizeof owned) == 0);
+    });
     if (!FUZZ_JUDGE("cow_vec_into", e, st, bc)) {
         FUZZ_CHECK(std::memcmp(&owned, &untouched, sizeof owned) == 0);
         return failed(t, old, bc);
@@ -313,10 +354,12 @@ inline void container_fuzzer::op_vec_into() {
     std::size_t es = size_of(k);
     FUZZ_CHECK(reinterpret_cast<std::uintptr_t>(owned.data) % type_of(k)->elem_align == 0);
     std::vector<std::uint64_t> values = m->elems;
+    // A tree's leaves that other versions hold are copied, its own moved.
+    bool maybe_shared = tree_maybe_shared(*m);
     // A unique vector's elements move out: its references go with them.
     if (!was_shared && k == elem_kind::handle) m->elems.clear();
     for (std::size_t i = 0; i < values.size(); ++i)
-        take_out(k, was_shared, values[i], static_cast<unsigned char *>(owned.data) + i * es);
+        take_out(k, was_shared, values[i], static_cast<unsigned char *>(owned.data) + i * es, maybe_shared);
     w.released(old);
     cow_owned_free(&owned);
 }

@@ -8,21 +8,70 @@
 // values (types.hpp). Containers of handles hold references to other
 // representations of the model: those count in their strong counts.
 #pragma once
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "harness.hpp"
 #include "types.hpp"
 
+// The tree shape of this build (meson options tree_bits and
+// tree_leaf_bytes, passed by fuzz/meson.build): the model derives from it
+// only bounds on what a tree write may copy, never the shape of a tree.
+#ifndef FUZZ_TREE_BITS
+#define FUZZ_TREE_BITS 5
+#endif
+#ifndef FUZZ_TREE_LEAF_BYTES
+#define FUZZ_TREE_LEAF_BYTES 512
+#endif
+
 namespace fuzz {
+
+constexpr std::uint64_t tree_branches = std::uint64_t{1} << FUZZ_TREE_BITS;
+// Bytes a copy of one inner node may count: a child pointer and a
+// cumulative size per child (one spare slot: a node splits past its limit).
+constexpr std::uint64_t tree_inner_bytes_max = (tree_branches + 1) * (sizeof(void *) + sizeof(std::size_t));
+// Bytes of elements one leaf holds: 2^k elements in tree_leaf_bytes, at least one.
+inline std::uint64_t tree_leaf_bytes_max(std::size_t elem_size) {
+    std::uint64_t n = 1;
+    while (2 * n * elem_size <= FUZZ_TREE_LEAF_BYTES) n *= 2;
+    return n * elem_size;
+}
+// Nodes a tree of n elements can have: leaves (the tail among them) hold at
+// least one element each, and inner nodes are at most one per leaf plus a
+// chain of single-child nodes no deeper than 64 levels.
+inline std::uint64_t tree_nodes_max(std::uint64_t n) { return 2 * n + 2 * 65; }
 
 struct lineage_model {
     std::uint64_t clones = 0;
     std::uint64_t copies = 0;
     std::uint64_t bytes_copied = 0;
+    std::uint64_t nodes_copied = 0;  // trees only; read back from the library
+    // A tree lineage (STRUCTURAL vectors): its writes copy the nodes that
+    // other versions hold, which the model does not know. Each write adds
+    // bounds for what it may copy; check() reads the counters back, checks
+    // the growth against the bounds and adopts them.
+    bool tree = false;
+    std::size_t elem_size = 0;
+    std::uint64_t pending_elem_bytes = 0;  // elements the writes may carry over
+    std::uint64_t pending_nodes_max = 0;
+    std::uint64_t pending_nodes_min = 0;
+    // Element handles held in trees whose leaves other versions share are
+    // cloned only when their leaf is copied: this lineage's clones are read
+    // back at the next check (they must not go down).
+    bool clones_unknown = false;
+};
+
+// What a tree write may copy (world::edited).
+struct tree_cost {
+    bool path = true;          // false: only the root is made private (make_mut, reserve): no node copied
+    bool reaches_leaf = false; // it edits an element's leaf: under a shared root it copies a node at least
+    static tree_cost root_only() { return {false, false}; }
+    static tree_cost leaf() { return {true, true}; }
 };
 
 // A map key in the model: 8 bytes of the key's identity (fixed-size keys)
@@ -45,6 +94,10 @@ struct rep_model {
     std::uint64_t threshold = 0;
     int lineage = -1;             // index in world::lineages; -1: statistics off
     std::uint64_t handles = 0;    // the strong count the library must report
+    // Trees: the versions made from one another by writes share nodes; they
+    // form a family. A tree alone in its family holds every node alone.
+    int family = -1;
+    bool is_tree() const { return kind == COW_KIND_VEC && strategy == COW_STRATEGY_STRUCTURAL; }
 };
 
 inline key_model fixed_key(elem_kind k, std::uint64_t v) {
@@ -65,6 +118,12 @@ public:
     std::map<const void *, rep_model> reps;  // every live representation
     std::vector<lineage_model> lineages;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> lineage_totals;  // scratch of check()
+    int families = 0;
+    // Values whose strong count the model cannot know exactly (element
+    // handles of trees whose leaves other versions share): check() reads the
+    // count back within bounds, and decides whether they live by whether
+    // anything still holds them.
+    std::set<const void *> unsynced;
 
     rep_model &rep(const void *h) {
         auto it = reps.find(h);
@@ -79,7 +138,7 @@ public:
             if (r.owner == h) return true;
         return false;
     }
-    // "A write through this handle would copy."
+    // "A write through this handle would copy." For a tree: its root is shared.
     bool shared(const void *h) {
         rep_model &r = rep(h);
         if (r.kind != COW_KIND_BUF && r.kind != COW_KIND_STR) return r.handles != 1;
@@ -117,9 +176,12 @@ public:
         proto.threshold = o.threshold;
         proto.handles = 1;
         proto.lineage = -1;
+        if (proto.is_tree()) proto.family = families++;
         if (o.stats) {
             proto.lineage = static_cast<int>(lineages.size());
             lineages.emplace_back();
+            lineages.back().tree = proto.is_tree();
+            lineages.back().elem_size = proto.is_tree() ? size_of(proto.ek) : 0;
         }
         reps.emplace(h, std::move(proto));
     }
@@ -153,6 +215,9 @@ public:
 
     // A private copy of `from` (a write to a shared value, an eager clone),
     // with `apply` changing its value. `bytes_copied`: what it carried over.
+    // A tree's copy is a new root sharing every node of `from` (same family):
+    // its element handles are cloned only where a leaf is copied, so the
+    // writes settle what they stored and read the rest back (settle_tree).
     void copied(void *h, const void *from, const std::function<void(rep_model &)> &apply,
                 std::uint64_t bytes_copied, bool eager_clone) {
         FUZZ_CHECK(h && !known(h));
@@ -168,6 +233,7 @@ public:
         }
         rep_model snapshot = r;
         reps.emplace(h, std::move(r));
+        if (snapshot.is_tree()) return;
         if (on_container_copy && !inner_handles(snapshot).empty()) on_container_copy(h, snapshot);
     }
     void copied(void *h, const void *from, std::string bytes, std::uint64_t bytes_copied,
@@ -191,11 +257,38 @@ public:
         r.handles += 1;
         if (lineage_model *l = lin(r)) l->clones += 1;
     }
+    // The live trees of a family.
+    std::size_t family_members(int family) const {
+        std::size_t n = 0;
+        for (auto &[p, r] : reps) n += r.is_tree() && r.family == family;
+        return n;
+    }
+    // Whether h is an element of a tree whose family has other members:
+    // the references to h of leaves shared between versions are counted once.
+    bool held_by_shared_tree(const void *h) const {
+        std::map<int, std::size_t> members;
+        for (auto &[p, r] : reps)
+            if (r.is_tree()) members[r.family] += 1;
+        for (auto &[p, r] : reps) {
+            if (!r.is_tree() || members[r.family] < 2 || r.ek != elem_kind::handle) continue;
+            for (auto v : r.elems)
+                if (reinterpret_cast<const void *>(static_cast<std::uintptr_t>(v)) == h) return true;
+        }
+        return false;
+    }
+    bool count_unknown(const void *h) const { return unsynced.count(h) || held_by_shared_tree(h); }
+
     // One handle to h less; the representation dies with its last handle
     // (an owner whose storage slices still view lives on without handles)
-    // and releases the handles it holds.
+    // and releases the handles it holds. A value whose count the model does
+    // not know exactly is left to check() (reconcile).
     void released(const void *h) {
         rep_model &r = rep(h);
+        if (count_unknown(h)) {
+            if (r.handles > 0) r.handles -= 1;
+            unsynced.insert(h);
+            return;
+        }
         FUZZ_CHECK(r.handles > 0);
         if (--r.handles > 0) return;
         if (is_slice(r)) {
@@ -203,21 +296,83 @@ public:
             reps.erase(h);
             if (rep(owner).handles == 0 && !has_slices(owner)) reps.erase(owner);
         } else if (!has_slices(h)) {
-            std::vector<const void *> inner = inner_handles(r);
-            reps.erase(h);
-            for (const void *e : inner) released(e);
+            died(h);
         }
+    }
+    // A value is gone: the handles it held lose a reference each, except
+    // where a tree shared the leaf holding them with another version.
+    void died(const void *h) {
+        rep_model &r = rep(h);
+        std::vector<const void *> inner = inner_handles(r);
+        bool shared_nodes = r.is_tree() && family_members(r.family) > 1;
+        reps.erase(h);
+        unsynced.erase(h);
+        if (shared_nodes)
+            for (const void *e : inner) unsynced.insert(e);
+        for (const void *e : inner) released(e);
+    }
+    // Values of unknown count that nothing holds any more are gone (the
+    // library's live count, checked next, must agree).
+    void reconcile() {
+        for (bool again = true; again;) {
+            again = false;
+            std::map<const void *, std::uint64_t> holders;
+            for (void *h : slot)
+                if (h) holders[h] += 1;
+            for (void *h : pinned)
+                if (h) holders[h] += 1;
+            for (auto &[h, r] : reps)
+                for (const void *e : inner_handles(r)) holders[e] += 1;
+            for (const void *h : unsynced) {
+                if (!known(h) || holders.count(h) || has_slices(h)) continue;
+                died(h);
+                again = true;
+                break;
+            }
+        }
+        for (auto it = unsynced.begin(); it != unsynced.end();)
+            it = known(*it) ? std::next(it) : unsynced.erase(it);
+    }
+    // Reads back the strong count of a value the model holds as unknown
+    // (checked against its bounds in check()).
+    void sync_count(const void *h) {
+        rep_model &r = rep(h);
+        r.handles = cow_strong_count(h);
+        unsynced.insert(h);
+    }
+
+    // A tree write (or a failed one): the bounds of what it may copy. Every
+    // node it copies is one the value had before (copied once: the copy is
+    // its own); every element it carries over is one of the value's old
+    // elements, carried once.
+    // A tree alone in its family holds all its nodes alone: a write under
+    // its private root copies nothing (nodes_copied counts the nodes copied
+    // because another version held them).
+    void tree_written(const rep_model &before, tree_cost cost, bool root_shared) {
+        lineage_model *l = lin(before);
+        if (!l || !cost.path) return;
+        if (!root_shared && family_members(before.family) == 1) return;
+        std::uint64_t n = before.elems.size();
+        l->pending_elem_bytes += n * size_of(before.ek);
+        l->pending_nodes_max += tree_nodes_max(n);
+        if (root_shared && cost.reaches_leaf) l->pending_nodes_min += 1;
     }
 
     // The result of an edit of a slot that held `old` and now holds
     // `now`: `apply` changes the value as the edit should. `effective`: the
     // edit changes something (a no-op edit must not copy). `bytes_copied`:
     // what a copy of the old value carries over.
+    // Trees: `cost` says what the write may copy; the copy counts once in
+    // copies when the root was shared, its bytes and nodes are bounded.
     void edited(void *old, void *now, bool effective, std::uint64_t bytes_copied,
-                const std::function<void(rep_model &)> &apply) {
+                const std::function<void(rep_model &)> &apply, tree_cost cost = {}) {
         if (!effective) {
             FUZZ_CHECK(now == old);
             return;
+        }
+        if (rep(old).is_tree()) {
+            tree_written(rep(old), cost, shared(old));
+            bytes_copied = 0;
         }
         if (!shared(old)) {
             // Unique: written in place, no copy.
@@ -235,36 +390,122 @@ public:
     }
 
     // Compares everything the model knows with what the library reports.
+    //
+    // References held inside containers count exactly, except in trees
+    // whose family has several members: versions share leaves, and a shared
+    // leaf holds one reference for all of them. For those the count lies
+    // between the most occurrences in one member and the sum over the
+    // members (and so for tracked element copies); the model reads such
+    // counts back within those bounds.
     void check() {
-        std::map<const void *, std::uint64_t> held;
+        reconcile();
+        std::map<const void *, std::uint64_t> held, lo, hi;
         for (void *h : slot)
             if (h) held[h] += 1;
         for (void *h : pinned)
             if (h) held[h] += 1;
-        std::size_t tracked = 0;
-        lineage_totals.assign(lineages.size(), {0, 0});
+        std::map<int, std::size_t> members;
+        for (auto &[h, r] : reps)
+            if (r.is_tree()) members[r.family] += 1;
+        std::size_t tracked = 0, tracked_lo = 0, tracked_hi = 0;
+        std::map<int, std::map<const void *, std::pair<std::uint64_t, std::uint64_t>>> family_refs;
+        std::map<int, std::pair<std::size_t, std::size_t>> family_tracked;
         for (auto &[h, r] : reps) {
-            for (const void *e : inner_handles(r)) held[e] += 1;
-            tracked += tracked_elements(r);
+            if (!r.is_tree() || members[r.family] < 2) {
+                for (const void *e : inner_handles(r)) held[e] += 1;
+                tracked += tracked_elements(r);
+                continue;
+            }
+            std::map<const void *, std::uint64_t> occ;
+            for (const void *e : inner_handles(r)) occ[e] += 1;
+            for (auto &[e, n] : occ) {
+                auto &[most, sum] = family_refs[r.family][e];
+                most = std::max(most, n);
+                sum += n;
+            }
+            auto &[most, sum] = family_tracked[r.family];
+            most = std::max(most, tracked_elements(r));
+            sum += tracked_elements(r);
+        }
+        for (auto &[f, refs] : family_refs)
+            for (auto &[e, b] : refs) {
+                lo[e] += b.first;
+                hi[e] += b.second;
+            }
+        for (auto &[f, b] : family_tracked) {
+            tracked_lo += b.first;
+            tracked_hi += b.second;
+        }
+        for (auto &[h, r] : reps) {
+            // Every handle the model counts is held by a slot or a container.
+            std::uint64_t exact = held.count(h) ? held[h] : 0;
+            if (hi.count(h) || unsynced.count(h)) {
+                std::uint64_t n = cow_strong_count(h);
+                std::uint64_t least = exact + (lo.count(h) ? lo[h] : 0);
+                FUZZ_CHECK(n >= least && n <= exact + (hi.count(h) ? hi[h] : 0));
+                FUZZ_CHECK(least > 0 || has_slices(h));  // something holds it: it is alive
+                r.handles = n;
+                if (lineage_model *l = lin(r)) l->clones_unknown = true;
+            } else {
+                FUZZ_CHECK(r.handles == exact);
+            }
+        }
+        unsynced.clear();
+        for (auto &[h, n] : held) FUZZ_CHECK(known(h));
+        for (auto &[h, n] : hi) FUZZ_CHECK(known(h));
+        sync_lineages();
+        lineage_totals.assign(lineages.size(), {0, 0});
+        for (auto &[h, r] : reps)
             if (r.lineage >= 0) {
                 lineage_totals[static_cast<std::size_t>(r.lineage)].first += r.handles;
                 lineage_totals[static_cast<std::size_t>(r.lineage)].second += 1;
             }
-        }
-        for (auto &[h, r] : reps) {
-            // Every handle the model counts is held by a slot or a container.
-            auto it = held.find(h);
-            FUZZ_CHECK(r.handles == (it == held.end() ? 0 : it->second));
+        for (auto &[h, r] : reps)
             if (r.handles) check_rep(h, r);
-        }
-        for (auto &[h, n] : held) FUZZ_CHECK(known(h));
         for (int i = 0; i < slots; ++i)
             for (int j = 0; j < slots; ++j)
                 FUZZ_CHECK(cow_ptr_eq(slot[i], slot[j]) == (slot[i] && slot[i] == slot[j]));
         cow_global_stats_info g = global_stats();
         FUZZ_CHECK(g.live_values == reps.size());
-        // Every tracked value alive is one held by a live representation.
-        FUZZ_CHECK(tracker.live.size() == tracked);
+        // Every tracked value alive is one held by a live representation
+        // (a leaf shared between versions holds one copy for all of them).
+        FUZZ_CHECK(tracker.live.size() >= tracked + tracked_lo);
+        FUZZ_CHECK(tracker.live.size() <= tracked + tracked_hi);
+    }
+
+    // Reads back what the model could only bound: the node and byte
+    // counters of tree lineages (checked against the bounds their writes
+    // added) and the clones of lineages whose element handles trees cloned
+    // leaf by leaf (they must not go down).
+    void sync_lineages() {
+        std::vector<const void *> member(lineages.size(), nullptr);
+        for (auto &[h, r] : reps)
+            if (r.lineage >= 0 && r.handles) member[static_cast<std::size_t>(r.lineage)] = h;
+        for (std::size_t i = 0; i < lineages.size(); ++i) {
+            lineage_model &l = lineages[i];
+            if (member[i] && (l.tree || l.clones_unknown)) {
+                cow_stats_info s COW_STATS_INFO_INIT;
+                FUZZ_CHECK(cow_stats(member[i], &s) == COW_OK);
+                if (l.clones_unknown) {
+                    FUZZ_CHECK(s.clones >= l.clones);
+                    l.clones = s.clones;
+                }
+                if (l.tree) {
+                    FUZZ_CHECK(s.nodes_copied >= l.nodes_copied && s.bytes_copied >= l.bytes_copied);
+                    std::uint64_t nodes = s.nodes_copied - l.nodes_copied;
+                    std::uint64_t bytes = s.bytes_copied - l.bytes_copied;
+                    FUZZ_CHECK(nodes >= l.pending_nodes_min && nodes <= l.pending_nodes_max);
+                    // Elements carried over, plus what the inner nodes among
+                    // the copies count; and no node counts more than a full one.
+                    FUZZ_CHECK(bytes <= l.pending_elem_bytes + nodes * tree_inner_bytes_max);
+                    FUZZ_CHECK(bytes <= nodes * std::max(tree_inner_bytes_max, tree_leaf_bytes_max(l.elem_size)));
+                    l.nodes_copied = s.nodes_copied;
+                    l.bytes_copied = s.bytes_copied;
+                }
+            }
+            l.clones_unknown = false;
+            l.pending_elem_bytes = l.pending_nodes_max = l.pending_nodes_min = 0;
+        }
     }
 
     static std::size_t tracked_elements(const rep_model &r) {
@@ -329,30 +570,48 @@ public:
         }
     }
 
+    // Elements by index and by spans. A flat vector is one contiguous block;
+    // a tree has no contiguous elements (cow_vec_data refuses it, empty or
+    // not) and hands out one span per leaf.
     static void check_vec(const cow_vec *v, const rep_model &r) {
         FUZZ_CHECK(cow_vec_len(v) == r.elems.size());
         FUZZ_CHECK(cow_vec_type(v) == type_of(r.ek));
-        const void *data = nullptr;
-        FUZZ_CHECK(cow_vec_data(v, &data) == COW_OK && data != nullptr);
+        const void *data = &r;
+        if (r.is_tree()) {
+            FUZZ_CHECK(cow_vec_data(v, &data) == COW_ENOTCONTIGUOUS && data == &r);
+            data = nullptr;
+        } else {
+            FUZZ_CHECK(cow_vec_data(v, &data) == COW_OK && data != nullptr);
+        }
         std::size_t es = size_of(r.ek);
         for (std::size_t i = 0; i < r.elems.size(); ++i) {
             const void *e = cow_vec_get(v, i);
-            FUZZ_CHECK(e == static_cast<const unsigned char *>(data) + i * es);
+            FUZZ_CHECK(e != nullptr);
+            if (data) FUZZ_CHECK(e == static_cast<const unsigned char *>(data) + i * es);
             FUZZ_CHECK(decode(r.ek, e) == r.elems[i]);
         }
         FUZZ_CHECK(cow_vec_get(v, r.elems.size()) == nullptr);
-        // The spans of a cursor cover exactly the elements, in order.
+        // The spans of a cursor cover exactly the elements, in order, and
+        // are where cow_vec_get finds them.
         cow_vec_cursor c;
         FUZZ_CHECK(cow_vec_cursor_init(&c, v) == COW_OK);
-        std::size_t seen = 0, count = 0;
+        std::size_t seen = 0, count = 0, spans = 0;
         const void *span = nullptr;
         while (cow_vec_next_span(&c, &span, &count)) {
             FUZZ_CHECK(count >= 1 && seen + count <= r.elems.size());
-            for (std::size_t k = 0; k < count; ++k)
-                FUZZ_CHECK(decode(r.ek, static_cast<const unsigned char *>(span) + k * es) == r.elems[seen + k]);
+            for (std::size_t k = 0; k < count; ++k) {
+                const unsigned char *e = static_cast<const unsigned char *>(span) + k * es;
+                FUZZ_CHECK(e == cow_vec_get(v, seen + k));
+                FUZZ_CHECK(decode(r.ek, e) == r.elems[seen + k]);
+            }
             seen += count;
+            spans += 1;
+            // A tree's span is one leaf: at most a leaf's elements.
+            if (r.is_tree()) FUZZ_CHECK(count * es <= tree_leaf_bytes_max(es));
         }
         FUZZ_CHECK(seen == r.elems.size());
+        if (!r.is_tree()) FUZZ_CHECK(spans == (r.elems.empty() ? 0u : 1u));
+        FUZZ_CHECK(!cow_vec_next_span(&c, &span, &count));  // the end stays the end
     }
 
     static void check_map(const cow_map *m, const rep_model &r) {
@@ -392,18 +651,21 @@ public:
         FUZZ_CHECK(cow_stats(h, &s) == COW_OK);
         FUZZ_CHECK(s.size == sizeof s);
         FUZZ_CHECK(s.value_bytes == value_bytes(r));
-        // Every value is flat (the tree strategies are refused): no tree
-        // nodes, no switches between representations.
-        FUZZ_CHECK(s.representation == COW_REPRESENTATION_FLAT);
+        // STRUCTURAL vectors are trees, every other value is flat; nothing
+        // switches between representations (no ADAPTIVE values).
+        FUZZ_CHECK(s.representation == (r.is_tree() ? COW_REPRESENTATION_TREE : COW_REPRESENTATION_FLAT));
         FUZZ_CHECK(s.reserved == 0);
-        FUZZ_CHECK(s.nodes_copied == 0 && s.switches == 0);
+        FUZZ_CHECK(s.switches == 0);
         lineage_model *l = lin(r);
         if (!l) {
             FUZZ_CHECK(s.enabled == 0);
-            FUZZ_CHECK(s.clones == 0 && s.copies == 0 && s.bytes_copied == 0);
+            FUZZ_CHECK(s.clones == 0 && s.copies == 0 && s.bytes_copied == 0 && s.nodes_copied == 0);
             FUZZ_CHECK(s.live_handles == 0 && s.live_values == 0 && s.memory_saved == 0);
             return;
         }
+        // Flat lineages copy no nodes (their nodes_copied is never adopted).
+        FUZZ_CHECK(l->tree || l->nodes_copied == 0);
+        FUZZ_CHECK(s.nodes_copied == l->nodes_copied);
         // Live handles and representations of the lineage (summed in check()).
         auto [handles, values] = lineage_totals[static_cast<std::size_t>(r.lineage)];
         FUZZ_CHECK(s.enabled == 1);
@@ -412,7 +674,11 @@ public:
         FUZZ_CHECK(s.bytes_copied == l->bytes_copied);
         FUZZ_CHECK(s.live_handles == handles);
         FUZZ_CHECK(s.live_values == values);
-        std::uint64_t saved = l->clones > l->copies ? (l->clones - l->copies) * value_bytes(r) : 0;
+        // What the clones would have copied, less what was copied (every
+        // representation), saturating.
+        std::uint64_t would_copy;
+        if (__builtin_mul_overflow(l->clones, value_bytes(r), &would_copy)) would_copy = UINT64_MAX;
+        std::uint64_t saved = would_copy > l->bytes_copied ? would_copy - l->bytes_copied : 0;
         FUZZ_CHECK(s.memory_saved == saved);
         FUZZ_CHECK(s.copy_rate == (l->clones ? double(l->copies) / double(l->clones) : 0.0));
     }
