@@ -820,28 +820,37 @@ cow_status get_mut(vec_rep **slot, std::size_t index, void **out_elem) noexcept 
     return finish_write(slot, w, s);
 }
 
-// Appends the moved-in element at the end.
-cow_status push_in(tree_vec *w, bool owned, element_copy &value) noexcept {
+// Appends elements at the end: count values at src, moved in (copies the
+// caller made, or plain values), filling the tail and moving each full
+// tail into the tree. On failure part-way the elements appended so far
+// stay (the caller takes them out again).
+cow_status append_moved(tree_vec *w, const unsigned char *src, std::size_t count) noexcept {
     std::size_t cap = leaf_cap(w);
-    if (w->tail && w->tail->count < cap) {
-        cow_status s = own_tail(w, owned);
-        if (s != COW_OK) return s;
-    } else {
-        tree_node *fresh = leaf_alloc(w);
-        if (!fresh) return COW_ENOMEM;
-        if (w->tail) {
-            cow_status s = push_leaf(w, owned, w->tail);
-            if (s != COW_OK) {
-                leaf_free(w, fresh);
-                return s;
+    std::size_t es = w->elem_size;
+    while (count > 0) {
+        if (w->tail && w->tail->count < cap) {
+            cow_status s = own_tail(w, true);
+            if (s != COW_OK) return s;
+        } else {
+            tree_node *fresh = leaf_alloc(w);
+            if (!fresh) return COW_ENOMEM;
+            if (w->tail) {
+                cow_status s = push_leaf(w, true, w->tail);
+                if (s != COW_OK) {
+                    leaf_free(w, fresh);
+                    return s;
+                }
             }
+            w->tail = fresh;
         }
-        w->tail = fresh;
+        tree_node *t = w->tail;
+        std::size_t n = cap - t->count < count ? cap - t->count : count;
+        std::memcpy(elem_in(w, t, t->count), src, n * es);
+        t->count += static_cast<std::uint32_t>(n);
+        w->len += n;
+        src += n * es;
+        count -= n;
     }
-    std::memcpy(elem_in(w, w->tail, w->tail->count), value.get(), w->elem_size);
-    value.moved();
-    w->tail->count += 1;
-    w->len += 1;
     return COW_OK;
 }
 
@@ -895,14 +904,11 @@ cow_status pull_tail(tree_vec *w, bool owned) noexcept {
     return COW_OK;
 }
 
-cow_status insert_one(tree_vec *w, std::size_t at, element_copy &value) noexcept {
-    if (at == w->len) return push_in(w, true, value);
+// Inserts the moved-in value before `at`.
+cow_status insert_one(tree_vec *w, std::size_t at, const void *value) noexcept {
+    if (at == w->len) return append_moved(w, static_cast<const unsigned char *>(value), 1);
     std::size_t in_tree = tree_len(w);
-    if (at < in_tree) {
-        cow_status s = edit_tree(w, true, at, leaf_edit::insert, value.get(), nullptr, nullptr);
-        if (s == COW_OK) value.moved();
-        return s;
-    }
+    if (at < in_tree) return edit_tree(w, true, at, leaf_edit::insert, value, nullptr, nullptr);
     // Inside the tail: a full tail first moves into the tree.
     if (w->tail->count == leaf_cap(w)) {
         cow_status s = push_leaf(w, true, w->tail);
@@ -915,8 +921,7 @@ cow_status insert_one(tree_vec *w, std::size_t at, element_copy &value) noexcept
     std::size_t off = at - in_tree;
     unsigned char *p = elem_in(w, w->tail, off);
     std::memmove(p + w->elem_size, p, (w->tail->count - off) * w->elem_size);
-    std::memcpy(p, value.get(), w->elem_size);
-    value.moved();
+    std::memcpy(p, value, w->elem_size);
     w->tail->count += 1;
     w->len += 1;
     return COW_OK;
@@ -950,27 +955,46 @@ cow_status erase_one(tree_vec *w, std::size_t index, void *out) noexcept {
 
 cow_status insert(vec_rep **slot, std::size_t at, const void *elems, std::size_t count) noexcept {
     tree_vec *v = as_tree(*slot);
+    const cow_type *t = v->type;
+    std::size_t es = v->elem_size;
     std::size_t new_len;
-    if (!add_size(v->len, count, new_len) || new_len > max_alloc / v->elem_size)
-        return COW_EOVERFLOW;
+    if (!add_size(v->len, count, new_len) || new_len > max_alloc / es) return COW_EOVERFLOW;
     if (count == 0) return COW_OK;
-    tree_vec *w;
-    cow_status s = begin_write(v, &w);
-    if (s != COW_OK) return s;
-    auto *src = static_cast<const unsigned char *>(elems);
-    std::size_t done = 0;
-    for (; done < count; ++done) {
-        element_copy value(w->type, src + done * w->elem_size);
-        s = value.status();
-        if (s == COW_OK) s = insert_one(w, at + done, value);
-        if (s != COW_OK) break;
+    // The copies are made first, before the sharing test (a vector of
+    // handles inserted into itself stores a snapshot: see flat.cpp), then
+    // moved in. Plain values are staged too when they go into the middle,
+    // where the elements they may point at are about to move; appended,
+    // they are moved in from elems directly.
+    bool stage = t->copy || at != v->len;
+    scratch staged(stage ? count * es : 0, t->elem_align);
+    if (stage) {
+        if (!staged.get()) return COW_ENOMEM;
+        cow_status s = type_copy_n(t, staged.get(), elems, count);
+        if (s != COW_OK) return s;
     }
-    // A shared value's write went to a new header, dropped on failure. On a
-    // unique one, the elements inserted so far are taken out again: their
-    // nodes are this value's alone by now, so erasing them cannot fail.
-    if (s != COW_OK && w == v)
+    auto *src = stage ? staged.get() : static_cast<const unsigned char *>(elems);
+    tree_vec *w = nullptr;
+    cow_status s = begin_write(v, &w);
+    std::size_t done = 0;
+    if (s == COW_OK && at == v->len) {
+        std::size_t before = w->len;
+        s = append_moved(w, src, count);
+        done = w->len - before;
+    } else if (s == COW_OK) {
+        for (; done < count; ++done) {
+            s = insert_one(w, at + done, src + done * es);
+            if (s != COW_OK) break;
+        }
+    }
+    if (s == COW_OK) return finish_write(slot, w, s);
+    // A shared value's write went to a new header, which goes with the
+    // elements moved into it. On a unique one the elements inserted so far
+    // are taken out again: their nodes are this value's alone by now, so
+    // erasing them cannot fail.
+    if (w == v)
         for (std::size_t k = 0; k < done; ++k) erase_one(w, at, nullptr);
-    return finish_write(slot, w, s);
+    if (t->copy) type_drop_n(t, staged.get() + done * es, count - done);  // never moved in
+    return w ? finish_write(slot, w, s) : s;
 }
 
 // Drops every element: a value with nothing in it.
@@ -1190,11 +1214,20 @@ cow_status tree_vec_new(vec_rep **out, const cow_type *t, const void *elems, std
     v->leaf_offset = (sizeof(tree_node) + align - 1) & ~(align - 1);
     v->leaf_block = v->leaf_offset + (std::size_t{1} << bits) * t->elem_size +
                     (align - alignof(std::max_align_t));
-    auto *src = static_cast<const unsigned char *>(elems);
-    for (std::size_t k = 0; k < count; ++k) {
-        element_copy value(t, src + k * t->elem_size);
-        cow_status s = value.status();
-        if (s == COW_OK) s = push_in(v, true, value);
+    if (count) {
+        cow_status s;
+        if (t->copy) {
+            // Copies first, moved in leaf by leaf; on failure the tree drops
+            // what it took and the rest is dropped here.
+            scratch staged(count * t->elem_size, t->elem_align);
+            s = staged.get() ? type_copy_n(t, staged.get(), elems, count) : COW_ENOMEM;
+            if (s == COW_OK) {
+                s = append_moved(v, staged.get(), count);
+                if (s != COW_OK) type_drop_n(t, staged.get() + v->len * t->elem_size, count - v->len);
+            }
+        } else {
+            s = append_moved(v, static_cast<const unsigned char *>(elems), count);
+        }
         if (s != COW_OK) {
             drop_header(v);
             return s;
