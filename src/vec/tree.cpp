@@ -226,6 +226,22 @@ int outputs_of(std::uint32_t new_count, std::uint32_t limit) noexcept {
     return new_count == 0 ? 0 : new_count > limit ? 2 : 1;
 }
 
+constexpr std::uint32_t no_child = ~std::uint32_t{0};
+
+// Fills w with a copy of inner node n: the same children, each with one more
+// holder except child `skip` (the caller puts its replacement there; or
+// no_child). Counted as one node copy of the write.
+void copy_inner(tree_vec *v, const inner *n, inner *w, std::uint32_t skip) noexcept {
+    w->count = n->count;
+    w->info = n->info;
+    for (std::uint32_t j = 0; j < n->count; ++j) {
+        w->child[j] = n->child[j];
+        w->sizes[j] = n->sizes[j];
+        if (j != skip) retain(n->child[j]);
+    }
+    note_copies(v, 1, n->count * (sizeof(tree_node *) + sizeof(std::size_t)));
+}
+
 // The replacement of a child slot: the nodes now in its place.
 struct replacement {
     tree_node *node[2];
@@ -470,15 +486,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
             // A child replaced by a copy leaves its old self to its other holders.
         } else {
             w = pr.take();
-            w->count = n->count;
-            w->info = n->info;
-            for (std::uint32_t j = 0; j < n->count; ++j) {
-                w->child[j] = n->child[j];
-                w->sizes[j] = n->sizes[j];
-                if (j != k) retain(n->child[j]);
-            }
-            pr.nodes_copied += 1;
-            pr.bytes_copied += n->count * (sizeof(tree_node *) + sizeof(std::size_t));
+            copy_inner(v, n, w, k);
             if (d == 0 || p.owned[d - 1]) unshare(n);
         }
         put_child(w, height, k, r);
@@ -595,15 +603,8 @@ cow_status push_leaf(tree_vec *v, bool rep_owned, tree_node *leaf) noexcept {
         std::uint32_t height = h - d;
         if (!owned[d]) {
             w = pr.take();
-            w->count = s->count;
-            w->info = s->info;
-            for (std::uint32_t j = 0; j < s->count; ++j) {
-                w->child[j] = s->child[j];
-                w->sizes[j] = s->sizes[j];
-                // The last child is replaced by its own copy below the top.
-                if (d == top || j + 1 != s->count) retain(s->child[j]);
-            }
-            note_copies(v, 1, s->count * (sizeof(tree_node *) + sizeof(std::size_t)));
+            // Below the top, the last child is replaced by its own copy.
+            copy_inner(v, s, w, d == top ? no_child : s->count - 1);
             if (d == 0 || owned[d - 1]) unshare(s);
         }
         if (parent)
