@@ -494,6 +494,11 @@ public:
                     FUZZ_CHECK(s.nodes_copied >= l.nodes_copied && s.bytes_copied >= l.bytes_copied);
                     std::uint64_t nodes = s.nodes_copied - l.nodes_copied;
                     std::uint64_t bytes = s.bytes_copied - l.bytes_copied;
+                    if (tracing() && (nodes || l.pending_nodes_max))
+                        std::fprintf(stderr, "  (tree lineage %zu: %llu nodes copied in [%llu, %llu], %llu bytes, %llu element bytes)\n", i,
+                                     (unsigned long long)nodes, (unsigned long long)l.pending_nodes_min,
+                                     (unsigned long long)l.pending_nodes_max, (unsigned long long)bytes,
+                                     (unsigned long long)l.pending_elem_bytes);
                     FUZZ_CHECK(nodes >= l.pending_nodes_min && nodes <= l.pending_nodes_max);
                     // Elements carried over, plus what the inner nodes among
                     // the copies count; and no node counts more than a full one.
@@ -706,6 +711,7 @@ public:
     void release_all() {
         for (void *&h : slot) drop(h);
         for (void *&h : pinned) drop(h);
+        reconcile();  // values whose count was unknown die when nothing holds them
         FUZZ_CHECK(reps.empty());
     }
     // Releases the handle in a slot (if any) and empties the slot.
