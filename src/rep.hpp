@@ -136,7 +136,10 @@ inline cow_status rep_add_handle(rep *r) noexcept {
 
 // rep_try_clone for the C API's clone calls, which can only answer NULL.
 inline rep *rep_clone_or_null(rep *r) noexcept {
-    if (r->strategy == COW_STRATEGY_LAZY) return rep_add_handle(r) == COW_OK ? r : nullptr;
+    // Only EAGER and THRESHOLD may copy at clone; every other strategy
+    // (LAZY, STRUCTURAL, ADAPTIVE) clones with one fetch_add, inline.
+    if (r->strategy != COW_STRATEGY_EAGER && r->strategy != COW_STRATEGY_THRESHOLD)
+        return rep_add_handle(r) == COW_OK ? r : nullptr;
     rep *out = nullptr;
     return rep_try_clone(r, &out) == COW_OK ? out : nullptr;
 }
