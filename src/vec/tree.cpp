@@ -1008,6 +1008,32 @@ void clear_all(tree_vec *w) noexcept {
     w->regular = true;
 }
 
+// Whether this value alone holds the nodes holding elements [lo, hi) of
+// the subtree under n, and n itself.
+bool subtree_owned(const tree_node *n, std::uint32_t height, std::size_t lo, std::size_t hi) noexcept {
+    if (!is_unique(n)) return false;
+    if (height == 0) return true;
+    const inner *in = as_inner(n);
+    std::size_t start = 0;
+    for (std::uint32_t k = 0; k < in->count && start < hi; ++k) {
+        std::size_t end = in->sizes[k];
+        if (end > lo &&
+            !subtree_owned(in->child[k], height - 1, lo > start ? lo - start : 0,
+                           (hi < end ? hi : end) - start))
+            return false;
+        start = end;
+    }
+    return true;
+}
+
+// Whether a unique value alone holds every node holding elements [lo, hi).
+bool range_owned(const tree_vec *v, std::size_t lo, std::size_t hi) noexcept {
+    std::size_t in_tree = tree_len(v);
+    if (lo < in_tree && !subtree_owned(v->root, v->height, lo, hi < in_tree ? hi : in_tree))
+        return false;
+    return hi <= in_tree || is_unique(v->tail);
+}
+
 cow_status remove(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept {
     tree_vec *v = as_tree(*slot);
     if (count == 0) return COW_OK;
@@ -1019,10 +1045,12 @@ cow_status remove(vec_rep **slot, std::size_t at, std::size_t count, void *out) 
         clear_all(w);
         return finish_write(slot, w, COW_OK);
     }
-    // Several elements: on a unique value too the removals go to a new
-    // header sharing every node, so that a failure part-way (copying a node
-    // another version holds) leaves the value as it was.
-    bool successor = w == v;
+    // Several elements, one at a time. Where this value alone holds every
+    // node they are in (and every node above), erasing allocates nothing and
+    // cannot fail: in place. Otherwise a failure part-way (copying a node
+    // another version holds) must leave the value as it was, so a unique
+    // value's removals go to a new header sharing its nodes.
+    bool successor = w == v && !range_owned(v, at, at + count);
     if (successor) {
         s = header_sharing_nodes(v, &w);
         if (s != COW_OK) return s;
