@@ -708,23 +708,41 @@ cow_status finish_on_header(tree_vec *v, tree_vec *w, cow_status s) noexcept {
     return s;
 }
 
-// Makes the tail writable: this value's alone (in place) or a copy with
-// room for one more element. Fails only on allocation or element copy.
-cow_status own_tail(tree_vec *w, bool rep_owned) noexcept {
+constexpr std::size_t no_slot = ~std::size_t{0};
+
+// Makes the tail writable, as own_tail, except that a copy leaves slot
+// `skip` empty (its element is about to be replaced or removed, and is not
+// copied for nothing); *emptied says whether it did. Where the tail is this
+// value's alone, slot `skip` still holds its element.
+cow_status own_tail_but(tree_vec *w, bool rep_owned, std::size_t skip, bool *emptied) noexcept {
     tree_node *t = w->tail;
+    if (emptied) *emptied = false;
     if (rep_owned && is_unique(t)) return COW_OK;
     tree_node *c = leaf_alloc(w);
     if (!c) return COW_ENOMEM;
-    cow_status s = type_copy_n(w->type, elems_of(w, c), elems_of(w, t), t->count);
+    std::size_t before = skip < t->count ? skip : t->count;
+    std::size_t after = skip < t->count ? t->count - skip - 1 : 0;
+    cow_status s = type_copy_n(w->type, elems_of(w, c), elems_of(w, t), before);
+    if (s == COW_OK && after) {
+        s = type_copy_n(w->type, elem_in(w, c, skip + 1), elem_in(w, t, skip + 1), after);
+        if (s != COW_OK) type_drop_n(w->type, elems_of(w, c), before);
+    }
     if (s != COW_OK) {
         leaf_free(w, c);
         return s;
     }
     c->count = t->count;
-    note_copies(w, 1, t->count * w->elem_size);
+    if (emptied) *emptied = skip < t->count;
+    note_copies(w, 1, (before + after) * w->elem_size);
     release(w, t, 0);  // shared: another holder keeps it
     w->tail = c;
     return COW_OK;
+}
+
+// Makes the tail writable: this value's alone (in place) or a copy with
+// room for one more element. Fails only on allocation or element copy.
+cow_status own_tail(tree_vec *w, bool rep_owned) noexcept {
+    return own_tail_but(w, rep_owned, no_slot, nullptr);
 }
 
 // The copy a write stores, made before the sharing test (see flat.cpp's
@@ -750,6 +768,31 @@ private:
     const cow_type *t_;
     scratch buf_;
     cow_status status_ = COW_OK;
+    bool held_ = false;
+};
+
+// Room for one element copied out of a shared leaf before a write that may
+// still fail; dropped unless handed over.
+class element_holder {
+public:
+    explicit element_holder(const cow_type *t) noexcept : t_(t), buf_(t->elem_size, t->elem_align) {}
+    ~element_holder() {
+        if (held_) type_drop(t_, buf_.get());
+    }
+    cow_status copy_from(const void *elem) noexcept {
+        if (!buf_.get()) return COW_ENOMEM;
+        cow_status s = type_copy(t_, buf_.get(), elem);
+        held_ = s == COW_OK;
+        return s;
+    }
+    void move_to(void *out) noexcept {
+        std::memcpy(out, buf_.get(), t_->elem_size);
+        held_ = false;
+    }
+
+private:
+    const cow_type *t_;
+    scratch buf_;
     bool held_ = false;
 };
 
@@ -783,13 +826,24 @@ cow_status set_in(tree_vec *w, bool owned, std::size_t index, element_copy &valu
         if (s == COW_OK) value.moved();
         return s;
     }
-    // A shared tail is copied first: out_old then takes the copy of the
-    // replaced element, so it changes only once nothing can fail.
-    cow_status s = own_tail(w, owned);
+    std::size_t off = index - in_tree;
+    // From a shared tail the replaced element goes out as a copy, made
+    // first and handed over only once nothing can fail.
+    element_holder old_copy(w->type);
+    if (out_old && !(owned && is_unique(w->tail))) {
+        cow_status s = old_copy.copy_from(elem_in(w, w->tail, off));
+        if (s != COW_OK) return s;
+    }
+    bool emptied;
+    cow_status s = own_tail_but(w, owned, off, &emptied);
     if (s != COW_OK) return s;
-    unsigned char *at = elem_in(w, w->tail, index - in_tree);
-    if (out_old) std::memcpy(out_old, at, w->elem_size); else type_drop(w->type, at);
-    std::memcpy(elem_in(w, w->tail, index - in_tree), value.get(), w->elem_size);
+    unsigned char *at = elem_in(w, w->tail, off);
+    if (!emptied) {
+        if (out_old) std::memcpy(out_old, at, w->elem_size); else type_drop(w->type, at);
+    } else if (out_old) {
+        old_copy.move_to(out_old);
+    }
+    std::memcpy(at, value.get(), w->elem_size);
     value.moved();
     return COW_OK;
 }
@@ -938,12 +992,25 @@ cow_status erase_one(tree_vec *w, std::size_t index, void *out) noexcept {
     }
     std::size_t in_tree = tree_len(w);
     if (index < in_tree) return edit_tree(w, true, index, leaf_edit::erase, nullptr, out, nullptr);
-    cow_status s = own_tail(w, true);
+    std::size_t off = index - in_tree;
+    // From a shared tail the removed element goes out as a copy (as in set_in).
+    element_holder old_copy(w->type);
+    if (out && !is_unique(w->tail)) {
+        cow_status s = old_copy.copy_from(elem_in(w, w->tail, off));
+        if (s != COW_OK) return s;
+    }
+    bool emptied;
+    cow_status s = own_tail_but(w, true, off, &emptied);
     if (s != COW_OK) return s;
     tree_node *t = w->tail;
-    std::size_t off = index - in_tree;
     unsigned char *p = elem_in(w, t, off);
-    if (out) std::memcpy(out, p, w->elem_size); else type_drop(w->type, p);
+    if (emptied) {
+        if (out) old_copy.move_to(out);
+    } else if (out) {
+        std::memcpy(out, p, w->elem_size);
+    } else {
+        type_drop(w->type, p);
+    }
     std::memmove(p, p + w->elem_size, (t->count - off - 1) * w->elem_size);
     t->count -= 1;
     w->len -= 1;
