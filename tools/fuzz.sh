@@ -7,6 +7,8 @@
 #   FUZZ_JOBS=N                        N parallel fuzzing processes per target
 #   FUZZ_MERGE=1                       merge what was found into fuzz/corpus/<t>
 #   FUZZ_SEED=N                        libFuzzer's random seed (default: a new one each run)
+#   FUZZ_TINY_TREES=1                  build with 4-way trees and 16-byte leaves (build-fuzz-tiny),
+#                                      so that trees many levels deep come from short inputs
 # Findings are kept in build-fuzz/findings/<target>/ (see fuzz/README text).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -14,13 +16,18 @@ cd "$ROOT"
 
 SECS="${1:-60}"
 BUILD=build-fuzz
+tree_options=()
+if [ "${FUZZ_TINY_TREES:-0}" = 1 ]; then
+    BUILD=build-fuzz-tiny
+    tree_options=(-Dtree_bits=2 -Dtree_leaf_bytes=16)
+fi
 ensure_packages "${BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 
 # libcow is built with -fsanitize=fuzzer-no-link so that libFuzzer sees the
 # coverage of the library, not only of the harness; UBSan findings abort.
 flags="['-fsanitize=fuzzer-no-link','-fno-sanitize-recover=all']"
 options=(-Dfuzzing=true -Dtests=false -Db_lundef=false -Db_sanitize=address,undefined
-         -Dc_args="$flags" -Dcpp_args="$flags")
+         -Dc_args="$flags" -Dcpp_args="$flags" "${tree_options[@]}")
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang CXX=clang++ meson setup "$BUILD" "$ROOT" --wrap-mode=nodownload "${options[@]}" >/dev/null
 else

@@ -196,7 +196,9 @@ void find_path(const tree_vec *v, std::size_t i, bool rep_owned, path &p) noexce
 
 // ---- the element edits -------------------------------------------------------
 
-enum class leaf_edit { replace, insert, erase, touch };
+// detach: the leaf leaves the tree whole, its reference handed to the
+// caller through out_ptr (the last leaf becoming the tail).
+enum class leaf_edit { replace, insert, erase, touch, detach };
 
 // What a write needs before it may change anything: every node it will
 // allocate, and the new leaf contents (element copies can fail).
@@ -345,7 +347,9 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
 
     // How many nodes each level produces, bottom-up, and what to allocate.
     prepared pr;
-    std::uint32_t leaf_new = leaf->count + (edit == leaf_edit::insert) - (edit == leaf_edit::erase);
+    std::uint32_t leaf_new = edit == leaf_edit::detach
+                                 ? 0
+                                 : leaf->count + (edit == leaf_edit::insert) - (edit == leaf_edit::erase);
     int outs[max_levels + 1];
     outs[depth] = outputs_of(leaf_new, static_cast<std::uint32_t>(leaf_cap(v)));
     std::uint32_t leaves_needed = leaf_owned ? (outs[depth] == 2) : outs[depth];
@@ -419,7 +423,13 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
 
     // From here on nothing fails.
     replacement r{};
-    if (leaf_owned) {
+    if (edit == leaf_edit::detach) {
+        // The slot's reference goes to the caller; where the parent is
+        // copied instead, the old parent keeps its own and the caller gets one.
+        if (depth > 0 && !p.owned[depth - 1]) retain(leaf);
+        *out_ptr = leaf;
+        r.n = 0;
+    } else if (leaf_owned) {
         unsigned char *at = elem_in(v, leaf, off);
         if (hands_out)
             std::memcpy(out, at, es);
@@ -440,7 +450,8 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
                 leaf->count += 1;
             }
             break;
-        case leaf_edit::touch: break;
+        case leaf_edit::touch:
+        case leaf_edit::detach: break;
         }
         if (out_ptr) *out_ptr = at;
         if (leaf->count == 0) {
@@ -911,52 +922,11 @@ cow_status append_moved(tree_vec *w, const unsigned char *src, std::size_t count
 
 // Takes the last leaf of the tree part as the tail (the tail is empty).
 cow_status pull_tail(tree_vec *w, bool owned) noexcept {
-    std::size_t last = tree_len(w) - 1;
-    // Touch the last element so that its path is this value's alone, then
-    // detach the leaf: it leaves the tree in place (no element moves).
-    void *unused;
-    cow_status s = edit_tree(w, owned, last, leaf_edit::touch, nullptr, nullptr, &unused);
-    if (s != COW_OK) return s;
-    path p;
-    find_path(w, last, true, p);
-    tree_node *leaf = p.node[p.depth];
-    std::size_t moved = leaf->count;
-    if (p.depth == 0) {
-        w->root = nullptr;
-        w->regular = true;
-    } else {
-        for (std::uint32_t d = 0; d < p.depth; ++d) {
-            inner *n = as_inner(p.node[d]);
-            n->sizes[n->count - 1] -= moved;
-        }
-        // Remove the leaf from its parent, and parents left empty from theirs.
-        std::uint32_t d = p.depth - 1;
-        while (true) {
-            inner *n = as_inner(p.node[d]);
-            n->count -= 1;
-            if (n->count > 0 || d == 0) break;
-            inner_free(n);
-            --d;
-        }
-        inner *top = as_inner(p.node[d]);
-        if (top->count == 0) {  // the root emptied
-            inner_free(top);
-            w->root = nullptr;
-            w->regular = true;
-            w->height = 0;
-        } else {
-            update_regular(w, top, w->height - d);
-            while (w->root && w->height > 0 && w->root->count == 1) {
-                inner *old = as_inner(w->root);
-                w->root = old->child[0];
-                w->height -= 1;
-                inner_free(old);
-            }
-        }
-    }
-    if (!w->root) w->height = 0;
-    w->tail = leaf;
-    return COW_OK;
+    // The leaf moves whole: no element is copied, even from a shared leaf.
+    void *leaf = nullptr;
+    cow_status s = edit_tree(w, owned, tree_len(w) - 1, leaf_edit::detach, nullptr, nullptr, &leaf);
+    if (s == COW_OK) w->tail = static_cast<tree_node *>(leaf);
+    return s;
 }
 
 // Inserts the moved-in value before `at`.
