@@ -52,8 +52,30 @@ std::size_t node_align(const cow_type *t) noexcept {
     return t->elem_align > alignof(std::max_align_t) ? t->elem_align : alignof(std::max_align_t);
 }
 
+}  // namespace
+
+// Nodes allocated ahead for a write of several steps, so that no step after
+// the first change can fail for want of memory (see reserve_nodes).
+struct tree_node_pool {
+    tree_node **leaves = nullptr;
+    std::size_t leaf_count = 0, leaf_used = 0;
+    tree_node **inners = nullptr;
+    std::size_t inner_count = 0, inner_used = 0;
+};
+
+namespace {
+
+tree_node *leaf_alloc_new(const tree_vec *v) noexcept;
+tree_node *inner_alloc_new() noexcept;
+
 // An empty leaf with one reference, or nullptr.
 tree_node *leaf_alloc(const tree_vec *v) noexcept {
+    tree_node_pool *pl = v->pool;
+    if (pl && pl->leaf_used < pl->leaf_count) return pl->leaves[pl->leaf_used++];
+    return leaf_alloc_new(v);
+}
+
+tree_node *leaf_alloc_new(const tree_vec *v) noexcept {
     void *block = mem_alloc(v->leaf_block);
     if (!block) return nullptr;
     auto addr = reinterpret_cast<std::uintptr_t>(block);
@@ -74,7 +96,14 @@ void leaf_free(const tree_vec *v, tree_node *leaf) noexcept {
 
 // ---- inner nodes -------------------------------------------------------------
 
-inner *inner_alloc() noexcept {
+inner *inner_alloc(const tree_vec *v) noexcept {
+    tree_node_pool *pl = v->pool;
+    if (pl && pl->inner_used < pl->inner_count)
+        return static_cast<inner *>(pl->inners[pl->inner_used++]);
+    return static_cast<inner *>(inner_alloc_new());
+}
+
+tree_node *inner_alloc_new() noexcept {
     void *m = mem_alloc(sizeof(inner));
     if (!m) return nullptr;
     auto *n = new (m) inner;
@@ -196,9 +225,7 @@ void find_path(const tree_vec *v, std::size_t i, bool rep_owned, path &p) noexce
 
 // ---- the element edits -------------------------------------------------------
 
-// detach: the leaf leaves the tree whole, its reference handed to the
-// caller through out_ptr (the last leaf becoming the tail).
-enum class leaf_edit { replace, insert, erase, touch, detach };
+enum class leaf_edit { replace, insert, erase, touch };
 
 // What a write needs before it may change anything: every node it will
 // allocate, and the new leaf contents (element copies can fail).
@@ -347,9 +374,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
 
     // How many nodes each level produces, bottom-up, and what to allocate.
     prepared pr;
-    std::uint32_t leaf_new = edit == leaf_edit::detach
-                                 ? 0
-                                 : leaf->count + (edit == leaf_edit::insert) - (edit == leaf_edit::erase);
+    std::uint32_t leaf_new = leaf->count + (edit == leaf_edit::insert) - (edit == leaf_edit::erase);
     int outs[max_levels + 1];
     outs[depth] = outputs_of(leaf_new, static_cast<std::uint32_t>(leaf_cap(v)));
     std::uint32_t leaves_needed = leaf_owned ? (outs[depth] == 2) : outs[depth];
@@ -363,7 +388,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
     }
     if (outs[0] == 2) inners_needed += 1;  // a new root above the split
     for (; pr.inner_count < inners_needed; ++pr.inner_count) {
-        pr.inners[pr.inner_count] = inner_alloc();
+        pr.inners[pr.inner_count] = inner_alloc(v);
         if (!pr.inners[pr.inner_count]) {
             undo(v, pr);
             return COW_ENOMEM;
@@ -423,13 +448,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
 
     // From here on nothing fails.
     replacement r{};
-    if (edit == leaf_edit::detach) {
-        // The slot's reference goes to the caller; where the parent is
-        // copied instead, the old parent keeps its own and the caller gets one.
-        if (depth > 0 && !p.owned[depth - 1]) retain(leaf);
-        *out_ptr = leaf;
-        r.n = 0;
-    } else if (leaf_owned) {
+    if (leaf_owned) {
         unsigned char *at = elem_in(v, leaf, off);
         if (hands_out)
             std::memcpy(out, at, es);
@@ -450,8 +469,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
                 leaf->count += 1;
             }
             break;
-        case leaf_edit::touch:
-        case leaf_edit::detach: break;
+        case leaf_edit::touch: break;
         }
         if (out_ptr) *out_ptr = at;
         if (leaf->count == 0) {
@@ -578,7 +596,7 @@ cow_status push_leaf(tree_vec *v, bool rep_owned, tree_node *leaf) noexcept {
     prepared pr;
     std::uint32_t needed = chain + copies + (room < 0);
     for (; pr.inner_count < needed; ++pr.inner_count) {
-        pr.inners[pr.inner_count] = inner_alloc();
+        pr.inners[pr.inner_count] = inner_alloc(v);
         if (!pr.inners[pr.inner_count]) {
             undo(v, pr);
             return COW_ENOMEM;
@@ -920,13 +938,35 @@ cow_status append_moved(tree_vec *w, const unsigned char *src, std::size_t count
     return COW_OK;
 }
 
-// Takes the last leaf of the tree part as the tail (the tail is empty).
-cow_status pull_tail(tree_vec *w, bool owned) noexcept {
-    // The leaf moves whole: no element is copied, even from a shared leaf.
-    void *leaf = nullptr;
-    cow_status s = edit_tree(w, owned, tree_len(w) - 1, leaf_edit::detach, nullptr, nullptr, &leaf);
-    if (s == COW_OK) w->tail = static_cast<tree_node *>(leaf);
-    return s;
+
+// Allocates ahead the nodes a write of several steps may take (it then
+// changes nothing before it has them all), or fails having changed nothing.
+cow_status reserve_nodes(tree_vec *w, tree_node_pool &pl, std::size_t leaves,
+                         std::size_t inners) noexcept {
+    w->pool = &pl;  // end_reservation frees whatever was allocated
+    pl.leaves = static_cast<tree_node **>(mem_alloc(leaves * sizeof(tree_node *)));
+    pl.inners = static_cast<tree_node **>(mem_alloc(inners * sizeof(tree_node *)));
+    if (!pl.leaves || !pl.inners) return COW_ENOMEM;
+    while (pl.leaf_count < leaves) {
+        tree_node *n = leaf_alloc_new(w);
+        if (!n) return COW_ENOMEM;
+        pl.leaves[pl.leaf_count++] = n;
+    }
+    while (pl.inner_count < inners) {
+        tree_node *n = inner_alloc_new();
+        if (!n) return COW_ENOMEM;
+        pl.inners[pl.inner_count++] = n;
+    }
+    return COW_OK;
+}
+
+// Frees the reserved nodes the write did not take, and ends the reservation.
+void end_reservation(tree_vec *w, tree_node_pool &pl, std::size_t leaves, std::size_t inners) noexcept {
+    for (std::size_t k = pl.leaf_used; k < pl.leaf_count; ++k) leaf_free(w, pl.leaves[k]);
+    for (std::size_t k = pl.inner_used; k < pl.inner_count; ++k) inner_free(as_inner(pl.inners[k]));
+    if (pl.leaves) mem_free(pl.leaves, leaves * sizeof(tree_node *));
+    if (pl.inners) mem_free(pl.inners, inners * sizeof(tree_node *));
+    w->pool = nullptr;
 }
 
 // Inserts the moved-in value before `at`.
@@ -934,9 +974,13 @@ cow_status insert_one(tree_vec *w, std::size_t at, const void *value) noexcept {
     if (at == w->len) return append_moved(w, static_cast<const unsigned char *>(value), 1);
     std::size_t in_tree = tree_len(w);
     if (at < in_tree) return edit_tree(w, true, at, leaf_edit::insert, value, nullptr, nullptr);
-    // Inside the tail: a full tail first moves into the tree.
+    // Inside the tail: a full tail first moves into the tree, made this
+    // value's alone first (the copy is the step that can fail; the nodes the
+    // rest takes are reserved by the caller).
     if (w->tail->count == leaf_cap(w)) {
-        cow_status s = push_leaf(w, true, w->tail);
+        cow_status s = own_tail(w, true);
+        if (s != COW_OK) return s;
+        s = push_leaf(w, true, w->tail);
         if (s != COW_OK) return s;
         w->tail = nullptr;
         return insert_one(w, at, value);
@@ -956,10 +1000,6 @@ cow_status insert_one(tree_vec *w, std::size_t at, const void *value) noexcept {
 // drops it. On nodes this value alone holds it allocates nothing and
 // cannot fail.
 cow_status erase_one(tree_vec *w, std::size_t index, void *out) noexcept {
-    if (!w->tail && index == w->len - 1) {
-        cow_status s = pull_tail(w, true);
-        if (s != COW_OK) return s;
-    }
     std::size_t in_tree = tree_len(w);
     if (index < in_tree) return edit_tree(w, true, index, leaf_edit::erase, nullptr, out, nullptr);
     std::size_t off = index - in_tree;
@@ -1013,8 +1053,36 @@ cow_status insert(vec_rep **slot, std::size_t at, const void *elems, std::size_t
     auto *src = stage ? staged.get() : static_cast<const unsigned char *>(elems);
     tree_vec *w = nullptr;
     cow_status s = begin_write(v, &w);
+    if (s != COW_OK) {
+        if (stage && t->copy) type_drop_n(t, staged.get(), count);
+        return s;
+    }
+    // A write of several steps (a run appended leaf by leaf; an insert into
+    // a full tail, which first moves into the tree) reserves every node it
+    // may take, so that nothing can fail once it has changed something: a
+    // failed call leaves even the allocations as they were.
+    std::size_t cap = leaf_cap(w);
+    bool steps = count > 1 || (at != w->len && at >= tree_len(w) && w->tail->count == cap);
+    tree_node_pool pool;
+    std::size_t res_leaves = 0, res_inners = 0;
+    if (steps) {
+        // Leaves: a copy of a shared tail, and the new ones. Inner nodes:
+        // copies of the right edge (once), one per branches - 1 leaves moved
+        // into the tree, and the chain and new roots of levels added.
+        std::size_t room = w->tail ? cap - w->tail->count : 0;
+        std::size_t fresh = count > room ? (count - room + cap - 1) / cap : 0;
+        std::size_t levels_added = 1;
+        for (std::size_t reach = full_size(w, w->height); reach < w->len + count;
+             reach <<= tree_branch_bits)
+            ++levels_added;
+        res_leaves = fresh + 2;
+        res_inners = 2 * (w->height + levels_added + 1) + (fresh + 1) / (tree_branches - 1) + 1;
+        s = reserve_nodes(w, pool, res_leaves, res_inners);
+    }
     std::size_t done = 0;
-    if (s == COW_OK && at == v->len) {
+    if (s != COW_OK) {
+        // nothing inserted
+    } else if (at == v->len) {
         std::size_t before = w->len;
         s = append_moved(w, src, count);
         done = w->len - before;
@@ -1024,15 +1092,16 @@ cow_status insert(vec_rep **slot, std::size_t at, const void *elems, std::size_t
             if (s != COW_OK) break;
         }
     }
+    if (steps) end_reservation(w, pool, res_leaves, res_inners);
     if (s == COW_OK) return finish_write(slot, w, s);
-    // A shared value's write went to a new header, which goes with the
-    // elements moved into it. On a unique one the elements inserted so far
-    // are taken out again: their nodes are this value's alone by now, so
-    // erasing them cannot fail.
+    // Only the first step can fail: nothing was moved in. (A shared value's
+    // write went to a new header, which goes.) Should a reservation ever
+    // fall short, what was inserted is taken out again: on nodes this value
+    // alone holds by now, erasing cannot fail.
     if (w == v)
         for (std::size_t k = 0; k < done; ++k) erase_one(w, at, nullptr);
-    if (t->copy) type_drop_n(t, staged.get() + done * es, count - done);  // never moved in
-    return w ? finish_write(slot, w, s) : s;
+    if (stage && t->copy) type_drop_n(t, staged.get() + done * es, count - done);
+    return finish_write(slot, w, s);
 }
 
 // Drops every element: a value with nothing in it.

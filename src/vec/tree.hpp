@@ -36,6 +36,8 @@ struct tree_node {
     std::uint32_t info;   // a leaf: its offset in its block; an inner node: 1 when regular
 };
 
+struct tree_node_pool;
+
 struct tree_vec : vec_rep {
     tree_node *root;          // nullptr when every element is in the tail
     std::uint32_t height;     // of the root: 0 when the root is a leaf
@@ -47,6 +49,9 @@ struct tree_vec : vec_rep {
     // Node copies of the write under way, counted in the lineage when it
     // succeeds (a new header joins the lineage only then).
     std::uint64_t write_nodes, write_bytes;
+    // Nodes allocated before a write of several steps, which then takes
+    // them instead of allocating (nullptr outside such a write).
+    tree_node_pool *pool;
 };
 
 // vec_new for the tree representation; consumes the seed on success.
