@@ -804,7 +804,10 @@ private:
 // still fail; dropped unless handed over.
 class element_holder {
 public:
-    explicit element_holder(const cow_type *t) noexcept : t_(t), buf_(t->elem_size, t->elem_align) {}
+    // Room only when it will be used: a write that hands nothing out must not
+    // allocate (nor fail) for it.
+    element_holder(const cow_type *t, bool needed) noexcept
+        : t_(t), buf_(needed ? t->elem_size : 0, t->elem_align) {}
     ~element_holder() {
         if (held_) type_drop(t_, buf_.get());
     }
@@ -858,8 +861,9 @@ cow_status set_in(tree_vec *w, bool owned, std::size_t index, element_copy &valu
     std::size_t off = index - in_tree;
     // From a shared tail the replaced element goes out as a copy, made
     // first and handed over only once nothing can fail.
-    element_holder old_copy(w->type);
-    if (out_old && !(owned && is_unique(w->tail))) {
+    bool copy_out = out_old && !(owned && is_unique(w->tail));
+    element_holder old_copy(w->type, copy_out);
+    if (copy_out) {
         cow_status s = old_copy.copy_from(elem_in(w, w->tail, off));
         if (s != COW_OK) return s;
     }
@@ -1004,8 +1008,9 @@ cow_status erase_one(tree_vec *w, std::size_t index, void *out) noexcept {
     if (index < in_tree) return edit_tree(w, true, index, leaf_edit::erase, nullptr, out, nullptr);
     std::size_t off = index - in_tree;
     // From a shared tail the removed element goes out as a copy (as in set_in).
-    element_holder old_copy(w->type);
-    if (out && !is_unique(w->tail)) {
+    bool copy_out = out && !is_unique(w->tail);
+    element_holder old_copy(w->type, copy_out);
+    if (copy_out) {
         cow_status s = old_copy.copy_from(elem_in(w, w->tail, off));
         if (s != COW_OK) return s;
     }
