@@ -258,9 +258,9 @@ inline void container_fuzzer::op_vec_remove(vec_removal which, target *given) {
         for (auto v : removed)
             if (v) w.released(as_ptr(v));
     }
-    // Under a shared root, removing elements copies the leaf of the first
-    // at least, unless every element goes (clear, truncate to 0).
-    tree_cost cost = {true, at > 0 || n < len};
+    // Under a shared root a removal may copy nothing: where the removed
+    // elements fill whole leaves, those leaves just leave the tree.
+    tree_cost cost = {true, false};
     w.edited(old, t.handle(), n > 0, (len - n) * es, [&](rep_model &r) {
         r.elems.erase(r.elems.begin() + static_cast<std::ptrdiff_t>(at),
                       r.elems.begin() + static_cast<std::ptrdiff_t>(at + n));
