@@ -1200,6 +1200,15 @@ const tree_node *leaf_at(const tree_vec *v, std::size_t &i) noexcept {
         return v->tail;
     }
     const tree_node *n = v->root;
+    if (v->regular) {  // as in get: shifts alone
+        unsigned shift = v->leaf_bits + v->height * tree_branch_bits;
+        for (std::uint32_t h = v->height; h > 0; --h) {
+            shift -= tree_branch_bits;
+            n = as_inner(n)->child[(i >> shift) & (tree_branches - 1)];
+        }
+        i &= (std::size_t{1} << v->leaf_bits) - 1;
+        return n;
+    }
     for (std::uint32_t h = v->height; h > 0; --h) {
         const inner *in = as_inner(n);
         n = in->child[child_for(v, in, h, i)];
