@@ -2,6 +2,7 @@
 // handles to the same value at once; each writer works on its own slot and
 // gets a private copy; nobody else observes the change.
 #include <atomic>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -215,5 +216,81 @@ TEST_CASE("the last two versions sharing a subtree released at once free every n
         std::thread tb([&] { cow_vec_release(b); });
         ta.join();
         tb.join();
+    }
+}
+
+namespace {
+
+// An element type whose copy can hold a write still, half-way, while
+// another thread releases the only other version: the interleaving the
+// reference counts of shared nodes must survive.
+struct paused_copy {
+    static inline std::atomic<long> live{0};
+    static inline std::atomic<int> pause_at{-1};  // copies to let through before pausing
+    static inline std::atomic<bool> paused{false}, resumed{false};
+
+    static cow_status copy(void *, void *dst, const void *src) noexcept {
+        std::memcpy(dst, src, 8);
+        live++;
+        if (pause_at.fetch_sub(1) == 0) {
+            paused = true;
+            while (!resumed) std::this_thread::yield();
+        }
+        return COW_OK;
+    }
+    static void drop(void *, void *) noexcept { live--; }
+};
+
+// Runs `write` on version a while another thread releases b, the only other
+// holder of a's nodes, once the write is inside its `skip + 1`-th copy.
+template <class Write>
+void release_other_version_during(int skip, Write write) {
+    cow_type t;
+    cow_type_init(&t, 8, 8);
+    t.copy = paused_copy::copy;
+    t.drop = paused_copy::drop;
+    cow_options o = COW_OPTIONS_INIT;
+    o.strategy = COW_STRATEGY_STRUCTURAL;
+    long live_before = paused_copy::live;
+    std::vector<std::uint64_t> xs(1000);
+    for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = i;
+    cow_vec *a = nullptr;
+    REQUIRE(cow_vec_from_array(&a, &t, xs.data(), xs.size(), &o) == COW_OK);
+    cow_vec *b = cow_vec_clone(a);
+    REQUIRE(cow_vec_make_mut(&b, nullptr) == COW_OK);  // its own root; every node shared with a
+    paused_copy::paused = false;
+    paused_copy::resumed = false;
+    paused_copy::pause_at = skip;
+    std::thread releaser([&] {
+        while (!paused_copy::paused) std::this_thread::yield();
+        cow_vec_release(b);
+        paused_copy::resumed = true;
+    });
+    write(&a);
+    releaser.join();
+    paused_copy::pause_at = -1;
+    if (a) cow_vec_release(a);
+    CHECK(paused_copy::live == live_before);  // every element dropped exactly once
+}
+
+}  // namespace
+
+TEST_CASE("a tree version released while a write to another is copying its nodes leaks nothing") {
+    test::leak_check lc;
+    SUBCASE("set: the shared path is copied, then the other version goes") {
+        release_other_version_during(1, [](cow_vec **a) {  // copy 1 is set's copy of the value
+            std::uint64_t x = 12345;
+            CHECK(cow_vec_set(a, 3, &x, nullptr) == COW_OK);
+        });
+    }
+    SUBCASE("into: shared leaves are copied, then the other version goes") {
+        release_other_version_during(0, [](cow_vec **a) {
+            cow_owned out;
+            REQUIRE(cow_vec_into(a, &out) == COW_OK);
+            CHECK(out.len == 1000);
+            for (std::size_t k = 0; k < out.len; ++k) paused_copy::drop(nullptr, nullptr);
+            cow_owned_free(&out);
+            *a = nullptr;
+        });
     }
 }

@@ -33,8 +33,6 @@ void retain(tree_node *n) noexcept { n->refs.fetch_add(1, std::memory_order_rela
 // Acquire pairs with the release in drop_ref, as for handles (rep.hpp).
 bool is_unique(const tree_node *n) noexcept { return n->refs.load(std::memory_order_acquire) == 1; }
 
-// Drops one reference to a node that another holder keeps alive.
-void unshare(tree_node *n) noexcept { n->refs.fetch_sub(1, std::memory_order_acq_rel); }
 
 // ---- leaves ----------------------------------------------------------------
 
@@ -492,7 +490,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
                                  : replacement{{pr.leaves[0], nullptr}, 1};
         }
         // Our reference to the shared leaf goes with the slot it leaves.
-        if (depth == 0 || p.owned[depth - 1]) unshare(leaf);
+        if (depth == 0 || p.owned[depth - 1]) release(v, leaf, 0);
     }
     pr.leaves[0] = pr.leaves[1] = nullptr;  // placed
 
@@ -507,7 +505,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
             if (p.owned[d])
                 inner_free(n);
             else if (d == 0 || p.owned[d - 1])
-                unshare(n);
+                release(v, n, depth - d);
             continue;
         }
         if (p.owned[d]) {
@@ -516,7 +514,7 @@ static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edi
         } else {
             w = pr.take();
             copy_inner(v, n, w, k);
-            if (d == 0 || p.owned[d - 1]) unshare(n);
+            if (d == 0 || p.owned[d - 1]) release(v, n, depth - d);
         }
         put_child(w, height, k, r);
         update_regular(v, w, height);
@@ -634,7 +632,7 @@ cow_status push_leaf(tree_vec *v, bool rep_owned, tree_node *leaf) noexcept {
             w = pr.take();
             // Below the top, the last child is replaced by its own copy.
             copy_inner(v, s, w, d == top ? no_child : s->count - 1);
-            if (d == 0 || owned[d - 1]) unshare(s);
+            if (d == 0 || owned[d - 1]) release(v, s, h - d);
         }
         if (parent)
             parent->child[parent->count - 1] = w;
@@ -1229,30 +1227,58 @@ bool next_span(const vec_rep *vr, cow_vec_cursor *cursor, const void **out_data,
     return true;
 }
 
-// Visits the leaves in order with whether this value alone holds each
-// (and every node above it).
-template <class Fn>
-void for_each_leaf(const tree_vec *v, tree_node *n, std::uint32_t height, bool owned, Fn &fn) noexcept {
+// cow_vec_into on a tree walks the value three times over the same
+// decisions. Walk 1 pins each subtree another version holds too (one
+// reference more, so that it stays shared whatever other threads release)
+// and copies its elements; the rest is this value's alone and stays so.
+// Walk 2 moves the value's own leaves; walk 3 frees its own nodes without
+// their moved elements, and each pinned subtree loses the pin and the
+// value's reference.
+
+// A leaf this value alone holds (and every node above it) or not, decided
+// once: walk 1 pins the shared subtrees, so the answer cannot change.
+template <class Leaf, class Shared>
+void visit(const tree_vec *v, tree_node *n, std::uint32_t height, bool owned, std::size_t &at,
+           Leaf &&leaf, Shared &&shared) noexcept {
     owned = owned && is_unique(n);
+    std::size_t size = size_of(n, height);
+    if (!owned) {
+        shared(n, height, at);
+        at += size;
+        return;
+    }
     if (height == 0) {
-        fn(n, owned);
+        leaf(n, at);
+        at += size;
         return;
     }
     inner *in = as_inner(n);
-    for (std::uint32_t k = 0; k < in->count; ++k) for_each_leaf(v, in->child[k], height - 1, owned, fn);
+    for (std::uint32_t k = 0; k < in->count; ++k) visit(v, in->child[k], height - 1, true, at, leaf, shared);
 }
 
-template <class Fn>
-void for_each_leaf(const tree_vec *v, bool owned, Fn &&fn) noexcept {
-    if (v->root) for_each_leaf(v, v->root, v->height, owned, fn);
-    if (v->tail) fn(v->tail, owned && is_unique(v->tail));
+// Copies every element of a subtree into data from position at on.
+cow_status copy_subtree(const tree_vec *v, tree_node *n, std::uint32_t height, unsigned char *data,
+                        std::size_t &at) noexcept {
+    if (height == 0) {
+        cow_status s = type_copy_n(v->type, data + at * v->elem_size, elems_of(v, n), n->count);
+        if (s == COW_OK) at += n->count;
+        return s;
+    }
+    inner *in = as_inner(n);
+    for (std::uint32_t k = 0; k < in->count; ++k) {
+        cow_status s = copy_subtree(v, in->child[k], height - 1, data, at);
+        if (s != COW_OK) return s;
+    }
+    return COW_OK;
 }
 
-// Frees what the value alone holds without dropping leaf elements (they
-// were moved out), and drops one reference to what others hold too.
-void free_moved(const tree_vec *v, tree_node *n, std::uint32_t height) noexcept {
-    if (!is_unique(n)) {
-        release(v, n, height);  // another holder keeps it (and its elements)
+// Frees the nodes of a value this value alone holds without dropping leaf
+// elements (they were moved out); pinned subtrees lose pin and reference.
+void free_moved(const tree_vec *v, tree_node *n, std::uint32_t height, bool owned) noexcept {
+    owned = owned && is_unique(n);
+    if (!owned) {
+        release(v, n, height);  // the pin
+        release(v, n, height);  // the value's reference
         return;
     }
     if (height == 0) {
@@ -1260,7 +1286,7 @@ void free_moved(const tree_vec *v, tree_node *n, std::uint32_t height) noexcept 
         return;
     }
     inner *in = as_inner(n);
-    for (std::uint32_t k = 0; k < in->count; ++k) free_moved(v, in->child[k], height - 1);
+    for (std::uint32_t k = 0; k < in->count; ++k) free_moved(v, in->child[k], height - 1, true);
     inner_free(in);
 }
 
@@ -1278,38 +1304,73 @@ cow_status into(vec_rep **slot, cow_owned *out) noexcept {
     auto addr = reinterpret_cast<std::uintptr_t>(block);
     std::size_t offset = static_cast<std::size_t>(-addr & (t->elem_align - 1));
     unsigned char *data = static_cast<unsigned char *>(block) + offset;
-    // Leaves others hold too are copied first (copies can fail); then the
-    // value's own leaves are moved, which cannot.
-    std::size_t at = 0, copied_until = 0;
+
+    // The parts: the tree, then the tail (a leaf of its own).
+    struct part {
+        tree_node *node;
+        std::uint32_t height;
+    } parts[2] = {{v->root, v->height}, {v->tail, 0}};
+
+    // Walk 1: pin and copy what others hold too. Copies can fail.
     cow_status s = COW_OK;
-    for_each_leaf(v, unique, [&](tree_node *leaf, bool owned) {
-        if (s == COW_OK && !owned) {
-            s = type_copy_n(t, data + at * es, elems_of(v, leaf), leaf->count);
-            if (s == COW_OK) copied_until = at + leaf->count;
-        }
-        at += leaf->count;
-    });
+    std::size_t at = 0, copied_until = 0;
+    std::size_t pinned = 0;  // pins made, in order
+    for (auto &p : parts) {
+        if (!p.node || s != COW_OK) continue;
+        visit(v, p.node, p.height, unique, at, [](tree_node *, std::size_t) {},
+              [&](tree_node *sn, std::uint32_t h, std::size_t start) {
+                  if (s != COW_OK) return;
+                  retain(sn);
+                  ++pinned;
+                  std::size_t pos = start;
+                  s = copy_subtree(v, sn, h, data, pos);
+                  copied_until = pos;  // copies of [start, pos) exist
+                  if (s == COW_OK) return;
+                  copied_until = start;
+                  // The leaves copied before the failing one go now.
+                  if (pos > start) type_drop_n(t, data + start * es, pos - start);
+              });
+    }
     if (s != COW_OK) {
-        // Drop the copies made before the failure, leaf by leaf.
+        // Take back the pins and the copies of the subtrees before the failure.
+        std::size_t undone = 0;
         at = 0;
-        for_each_leaf(v, unique, [&](tree_node *leaf, bool owned) {
-            if (!owned && at < copied_until) type_drop_n(t, data + at * es, leaf->count);
-            at += leaf->count;
-        });
+        for (auto &p : parts) {
+            if (!p.node || undone == pinned) continue;
+            visit(v, p.node, p.height, unique, at, [](tree_node *, std::size_t) {},
+                  [&](tree_node *sn, std::uint32_t h, std::size_t start) {
+                      if (undone == pinned) return;
+                      ++undone;
+                      if (start < copied_until) type_drop_n(t, data + start * es, size_of(sn, h));
+                      release(v, sn, h);  // the pin
+                  });
+        }
         mem_free(block, size);
         return s;
     }
+    // Walk 2: move the value's own leaves. Nothing fails from here on.
     at = 0;
-    for_each_leaf(v, unique, [&](tree_node *leaf, bool owned) {
-        if (owned) std::memcpy(data + at * es, elems_of(v, leaf), leaf->count * es);
-        at += leaf->count;
-    });
+    for (auto &p : parts) {
+        if (!p.node) continue;
+        visit(v, p.node, p.height, unique, at,
+              [&](tree_node *leaf, std::size_t start) {
+                  std::memcpy(data + start * es, elems_of(v, leaf), leaf->count * es);
+              },
+              [](tree_node *, std::uint32_t, std::size_t) {});
+    }
     *out = cow_owned{data, v->len, size, offset};
+    // Walk 3: free what the value alone held; pinned subtrees lose the pin
+    // and the value's reference (or, for a shared value, nothing was moved
+    // or pinned and the handle is simply released below).
     if (unique) {
-        if (v->root) free_moved(v, v->root, v->height);
-        if (v->tail) free_moved(v, v->tail, 0);
+        for (auto &p : parts)
+            if (p.node) free_moved(v, p.node, p.height, true);
         v->root = v->tail = nullptr;
         v->len = 0;
+    } else {
+        for (auto &p : parts)
+            if (p.node) release(v, p.node, p.height);  // the pins: the whole tree was pinned
+        // (walk 1 pinned each part's root: nothing of a shared value is its own)
     }
     *slot = nullptr;
     rep_release(v);
