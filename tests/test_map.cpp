@@ -108,7 +108,7 @@ using test::tracked_type;
 
 }  // namespace
 
-// ---- Milestone 3 checkpoints ----------------------------------------------
+// ---- the map's contract, call by call ---------------------------------------
 
 TEST_CASE("a new map is empty, typed, and a clone shares it") {
     test::leak_check lc;

@@ -1,7 +1,7 @@
 // Nested copy-on-write through the C API: editing a value held inside a
 // container (cow_map_get_mut / cow_vec_get_mut give its slot) copies one
 // level at a time, counted with lineage statistics, global live values and
-// allocation counts. Also the seed's thread checkpoints on vectors and maps.
+// allocation counts. Also vectors and maps shared, read and written by threads.
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -326,7 +326,7 @@ TEST_SUITE("nested: one copy per level") {
     }
 }
 
-// ---- the seed's thread checkpoints, through the C API -----------------------
+// ---- vectors and maps shared by threads, through the C API ------------------
 
 namespace {
 
@@ -378,7 +378,7 @@ void join_all(std::vector<std::thread> &threads) {
 
 }  // namespace
 
-TEST_SUITE("threads: the seed's checkpoints") {
+TEST_SUITE("threads: vectors and maps shared by threads") {
     TEST_CASE("10 threads clone and release one vector concurrently") {
         test::leak_check lc;
         cow_vec *v = one_to_hundred();
