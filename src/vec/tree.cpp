@@ -204,10 +204,10 @@ struct path {
     std::size_t offset;                // of element i inside the leaf
 };
 
-void find_path(const tree_vec *v, std::size_t i, bool rep_owned, path &p) noexcept {
+void find_path(const tree_vec *v, std::size_t i, path &p) noexcept {
     tree_node *n = v->root;
     p.depth = v->height;
-    bool owned = rep_owned;
+    bool owned = true;  // writes start from a private header (begin_write)
     for (std::uint32_t d = 0; d < v->height; ++d) {
         owned = owned && is_unique(n);
         p.node[d] = n;
@@ -360,12 +360,12 @@ void put_child(inner *n, std::uint32_t height, std::uint32_t k, const replacemen
 // first change. `value` holds the element to store (moved in: a copy the
 // caller made), `out` receives the replaced or erased element (moved, or a
 // copy when the leaf is shared), `out_ptr` the touched element's address.
-static cow_status edit_tree(tree_vec *v, bool rep_owned, std::size_t i, leaf_edit edit,
+static cow_status edit_tree(tree_vec *v, std::size_t i, leaf_edit edit,
                             const void *value, void *out, void **out_ptr) noexcept {
     const cow_type *t = v->type;
     std::size_t es = v->elem_size;
     path p;
-    find_path(v, i, rep_owned, p);
+    find_path(v, i, p);
     std::uint32_t depth = p.depth;
     tree_node *leaf = p.node[depth];
     bool leaf_owned = p.owned[depth];
@@ -565,7 +565,7 @@ namespace {
 // Appends a leaf (its reference goes to the tree) at the right end of the
 // tree part. Nodes on the right edge that this value alone holds change in
 // place; the others are copied.
-cow_status push_leaf(tree_vec *v, bool rep_owned, tree_node *leaf) noexcept {
+cow_status push_leaf(tree_vec *v, tree_node *leaf) noexcept {
     if (!v->root) {
         v->root = leaf;
         v->height = 0;
@@ -575,7 +575,7 @@ cow_status push_leaf(tree_vec *v, bool rep_owned, tree_node *leaf) noexcept {
     tree_node *spine[max_levels + 1];
     bool owned[max_levels + 1];
     tree_node *n = v->root;
-    bool o = rep_owned;
+    bool o = true;  // from the private header down
     std::int64_t room = -1;  // the deepest spine node with room for a child
     for (std::uint32_t d = 0; d < h; ++d) {
         o = o && is_unique(n);
@@ -741,10 +741,10 @@ constexpr std::size_t no_slot = ~std::size_t{0};
 // `skip` empty (its element is about to be replaced or removed, and is not
 // copied for nothing); *emptied says whether it did. Where the tail is this
 // value's alone, slot `skip` still holds its element.
-cow_status own_tail_but(tree_vec *w, bool rep_owned, std::size_t skip, bool *emptied) noexcept {
+cow_status own_tail_but(tree_vec *w, std::size_t skip, bool *emptied) noexcept {
     tree_node *t = w->tail;
     if (emptied) *emptied = false;
-    if (rep_owned && is_unique(t)) return COW_OK;
+    if (is_unique(t)) return COW_OK;
     tree_node *c = leaf_alloc(w);
     if (!c) return COW_ENOMEM;
     std::size_t before = skip < t->count ? skip : t->count;
@@ -768,8 +768,8 @@ cow_status own_tail_but(tree_vec *w, bool rep_owned, std::size_t skip, bool *emp
 
 // Makes the tail writable: this value's alone (in place) or a copy with
 // room for one more element. Fails only on allocation or element copy.
-cow_status own_tail(tree_vec *w, bool rep_owned) noexcept {
-    return own_tail_but(w, rep_owned, no_slot, nullptr);
+cow_status own_tail(tree_vec *w) noexcept {
+    return own_tail_but(w, no_slot, nullptr);
 }
 
 // The copy a write stores, made before the sharing test (see flat.cpp's
@@ -848,25 +848,25 @@ const void *get(const vec_rep *vr, std::size_t i) noexcept {
     return elem_in(v, n, i);
 }
 
-cow_status set_in(tree_vec *w, bool owned, std::size_t index, element_copy &value,
+cow_status set_in(tree_vec *w, std::size_t index, element_copy &value,
                   void *out_old) noexcept {
     std::size_t in_tree = tree_len(w);
     if (index < in_tree) {
-        cow_status s = edit_tree(w, owned, index, leaf_edit::replace, value.get(), out_old, nullptr);
+        cow_status s = edit_tree(w, index, leaf_edit::replace, value.get(), out_old, nullptr);
         if (s == COW_OK) value.moved();
         return s;
     }
     std::size_t off = index - in_tree;
     // From a shared tail the replaced element goes out as a copy, made
     // first and handed over only once nothing can fail.
-    bool copy_out = out_old && !(owned && is_unique(w->tail));
+    bool copy_out = out_old && !is_unique(w->tail);
     element_holder old_copy(w->type, copy_out);
     if (copy_out) {
         cow_status s = old_copy.copy_from(elem_in(w, w->tail, off));
         if (s != COW_OK) return s;
     }
     bool emptied;
-    cow_status s = own_tail_but(w, owned, off, &emptied);
+    cow_status s = own_tail_but(w, off, &emptied);
     if (s != COW_OK) return s;
     unsigned char *at = elem_in(w, w->tail, off);
     if (!emptied) {
@@ -886,7 +886,7 @@ cow_status set(vec_rep **slot, std::size_t index, const void *elem, void *out_ol
     tree_vec *w;
     cow_status s = begin_write(v, &w);
     if (s != COW_OK) return s;
-    s = set_in(w, true, index, value, out_old);
+    s = set_in(w, index, value, out_old);
     return finish_write(slot, w, s);
 }
 
@@ -895,12 +895,11 @@ cow_status get_mut(vec_rep **slot, std::size_t index, void **out_elem) noexcept 
     tree_vec *w;
     cow_status s = begin_write(v, &w);
     if (s != COW_OK) return s;
-    bool owned = true;  // w is private; its nodes say what else is shared
     std::size_t in_tree = tree_len(w);
     if (index < in_tree) {
-        s = edit_tree(w, owned, index, leaf_edit::touch, nullptr, nullptr, out_elem);
+        s = edit_tree(w, index, leaf_edit::touch, nullptr, nullptr, out_elem);
     } else {
-        s = own_tail(w, owned);
+        s = own_tail(w);
         if (s == COW_OK) *out_elem = elem_in(w, w->tail, index - in_tree);
     }
     return finish_write(slot, w, s);
@@ -915,13 +914,13 @@ cow_status append_moved(tree_vec *w, const unsigned char *src, std::size_t count
     std::size_t es = w->elem_size;
     while (count > 0) {
         if (w->tail && w->tail->count < cap) {
-            cow_status s = own_tail(w, true);
+            cow_status s = own_tail(w);
             if (s != COW_OK) return s;
         } else {
             tree_node *fresh = leaf_alloc(w);
             if (!fresh) return COW_ENOMEM;
             if (w->tail) {
-                cow_status s = push_leaf(w, true, w->tail);
+                cow_status s = push_leaf(w, w->tail);
                 if (s != COW_OK) {
                     leaf_free(w, fresh);
                     return s;
@@ -975,19 +974,19 @@ void end_reservation(tree_vec *w, tree_node_pool &pl, std::size_t leaves, std::s
 cow_status insert_one(tree_vec *w, std::size_t at, const void *value) noexcept {
     if (at == w->len) return append_moved(w, static_cast<const unsigned char *>(value), 1);
     std::size_t in_tree = tree_len(w);
-    if (at < in_tree) return edit_tree(w, true, at, leaf_edit::insert, value, nullptr, nullptr);
+    if (at < in_tree) return edit_tree(w, at, leaf_edit::insert, value, nullptr, nullptr);
     // Inside the tail: a full tail first moves into the tree, made this
     // value's alone first (the copy is the step that can fail; the nodes the
     // rest takes are reserved by the caller).
     if (w->tail->count == leaf_cap(w)) {
-        cow_status s = own_tail(w, true);
+        cow_status s = own_tail(w);
         if (s != COW_OK) return s;
-        s = push_leaf(w, true, w->tail);
+        s = push_leaf(w, w->tail);
         if (s != COW_OK) return s;
         w->tail = nullptr;
         return insert_one(w, at, value);
     }
-    cow_status s = own_tail(w, true);
+    cow_status s = own_tail(w);
     if (s != COW_OK) return s;
     std::size_t off = at - in_tree;
     unsigned char *p = elem_in(w, w->tail, off);
@@ -1003,7 +1002,7 @@ cow_status insert_one(tree_vec *w, std::size_t at, const void *value) noexcept {
 // cannot fail.
 cow_status erase_one(tree_vec *w, std::size_t index, void *out) noexcept {
     std::size_t in_tree = tree_len(w);
-    if (index < in_tree) return edit_tree(w, true, index, leaf_edit::erase, nullptr, out, nullptr);
+    if (index < in_tree) return edit_tree(w, index, leaf_edit::erase, nullptr, out, nullptr);
     std::size_t off = index - in_tree;
     // From a shared tail the removed element goes out as a copy (as in set_in).
     bool copy_out = out && !is_unique(w->tail);
@@ -1013,7 +1012,7 @@ cow_status erase_one(tree_vec *w, std::size_t index, void *out) noexcept {
         if (s != COW_OK) return s;
     }
     bool emptied;
-    cow_status s = own_tail_but(w, true, off, &emptied);
+    cow_status s = own_tail_but(w, off, &emptied);
     if (s != COW_OK) return s;
     tree_node *t = w->tail;
     unsigned char *p = elem_in(w, t, off);
