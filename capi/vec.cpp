@@ -159,6 +159,15 @@ COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *ve
     return COW_OK;
 }
 
+COW_API cow_status cow_vec_cursor_init_at(cow_vec_cursor *cursor, const cow_vec *vec,
+                                          size_t index) noexcept {
+    cow_status s = cow_vec_cursor_init(cursor, vec);
+    if (s != COW_OK) return s;
+    if (index > vec_len(vec_of(vec))) return COW_ERANGE;
+    cursor->next = index;
+    return COW_OK;
+}
+
 COW_API bool cow_vec_next_span(cow_vec_cursor *cursor, const void **out_data,
                                size_t *out_count) noexcept {
     if (!cursor || !out_data || !out_count || cursor->size < sizeof(cow_vec_cursor)) return false;
@@ -172,6 +181,53 @@ COW_API cow_status cow_vec_into(cow_vec **slot, cow_owned *out) noexcept {
     cow_status s = edit_vec(slot, [&](vec_rep **v) { return vec_into(v, &result); });
     if (s == COW_OK) *out = result;
     return s;
+}
+
+COW_API cow_status cow_vec_slice(cow_vec **out, const cow_vec *vec, size_t offset,
+                                 size_t len) noexcept {
+    cow_status s = handle_status(vec, K);
+    if (s != COW_OK) return s;
+    if (!out) return COW_EINVAL;
+    vec_rep *v = vec_of(vec);
+    if (offset > vec_len(v) || len > vec_len(v) - offset) return COW_ERANGE;
+    vec_rep *made;
+    s = vec_slice(&made, v, offset, len);
+    if (s == COW_OK) *out = handle(made);
+    return s;
+}
+
+COW_API cow_status cow_vec_concat(cow_vec **slot, const cow_vec *other) noexcept {
+    cow_status s = handle_status(other, K);
+    if (s != COW_OK) return s;
+    // other stays alive through the call: the caller holds it (when it is
+    // *slot, the slot's reference does).
+    return edit_vec(slot, [&](vec_rep **v) { return vec_concat(v, vec_of(other)); });
+}
+
+// NULL is an empty vector; another kind of handle is not a vector at all.
+static bool vec_or_empty(const cow_vec *h, vec_rep **out) noexcept {
+    *out = vec_of(h);
+    return !h || *out;
+}
+
+COW_API bool cow_vec_equal(const cow_vec *a, const cow_vec *b) noexcept {
+    vec_rep *va, *vb;
+    if (!vec_or_empty(a, &va) || !vec_or_empty(b, &vb)) return false;
+    return vec_equal(va, vb);
+}
+
+COW_API uint64_t cow_vec_hash(const cow_vec *vec) noexcept {
+    vec_rep *v;
+    vec_or_empty(vec, &v);  // another kind hashes as empty
+    return vec_hash(v);
+}
+
+COW_API cow_status cow_vec_diff(const cow_vec *a, const cow_vec *b, cow_vec_diff_fn callback,
+                                void *ctx, bool *out_stopped) noexcept {
+    vec_rep *va, *vb;
+    if (!vec_or_empty(a, &va) || !vec_or_empty(b, &vb)) return COW_ETYPE;
+    if (!callback) return COW_EINVAL;
+    return vec_diff(va, vb, callback, ctx, out_stopped);
 }
 
 }  // extern "C"

@@ -618,6 +618,76 @@ COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *ve
 /* Gives the next span (data, count >= 1) and returns true, or false at the end. */
 COW_API bool cow_vec_next_span(cow_vec_cursor *cursor, const void **out_data, size_t *out_count) COW_NOEXCEPT;
 
+/* Since 0.2. A cursor that starts at element `index` (0..len; len gives an
+ * empty walk). COW_ERANGE when index > len. O(1): the first
+ * cow_vec_next_span finds its leaf from the root, O(log n). */
+COW_API cow_status cow_vec_cursor_init_at(cow_vec_cursor *cursor, const cow_vec *vec,
+                                          size_t index) COW_NOEXCEPT;
+
+/* ---- whole-vector operations (since 0.2) -----------------------------------
+ * Two vectors are comparable when they have the same cow_type (the same
+ * descriptor address). Flat and tree vectors mix freely in every call. */
+
+/* Since 0.2. A new vector (*out, caller-owned) holding elements
+ * [offset, offset + len) of vec, with vec's strategy and options (a new
+ * lineage: the slice is a value of its own). COW_ERANGE when offset > n or
+ * len > n - offset. Flat: copies len elements (handles cloned), O(len);
+ * unlike cow_buf_slice it shares nothing, and neither value reports shared.
+ * Tree: shares every node inside the range and copies at most the two
+ * boundary leaves and the inner nodes above them, O(log n). */
+COW_API cow_status cow_vec_slice(cow_vec **out, const cow_vec *vec, size_t offset,
+                                 size_t len) COW_NOEXCEPT;
+
+/* Since 0.2. Appends the elements of other to *slot. other is borrowed and
+ * may be *slot itself (the vector is then doubled). COW_ETYPE when the
+ * element types differ; COW_EOVERFLOW when the result could never be held,
+ * before anything is allocated. The result keeps *slot's representation.
+ * Flat: copies other's elements, O(len(other)) (plus a copy of *slot when
+ * shared). Two trees: joins them along the right edge of *slot and the left
+ * edge of other, sharing both (other's nodes gain a holder) and copying only
+ * the nodes on those edges, O(log n); the nodes that meet at the seam are
+ * merged when they fit in one. A short other (no more than one leaf) is
+ * appended element by element, as cow_vec_extend. A flat other appended to
+ * a tree is copied into leaves, O(len(other)). */
+COW_API cow_status cow_vec_concat(cow_vec **slot, const cow_vec *other) COW_NOEXCEPT;
+
+/* Since 0.2. Whether a and b hold equal elements (the type's equal) in the
+ * same order. NULL compares as an empty vector; handles of another kind and
+ * vectors of different element types compare unequal. Equal lengths are
+ * checked first; the same value, and subtrees that both versions share, are
+ * equal without being read: O(1) for clones, O(changed leaves x log n) for
+ * versions related by set, push and pop, O(n) at worst. */
+COW_API bool cow_vec_equal(const cow_vec *a, const cow_vec *b) COW_NOEXCEPT;
+
+/* Since 0.2. A 64-bit hash of the length and the elements (the type's
+ * hash), consistent with cow_vec_equal: equal vectors hash alike, whatever
+ * their representations, so vectors can be map keys by value. NULL hashes
+ * as an empty vector. Stable within a process only. O(n). */
+COW_API uint64_t cow_vec_hash(const cow_vec *vec) COW_NOEXCEPT;
+
+/* Called by cow_vec_diff for each range [offset, offset + count) of
+ * positions where a and b differ. Return non-zero to stop the walk. */
+typedef int (*cow_vec_diff_fn)(void *ctx, size_t offset, size_t count);
+
+/* Since 0.2. Positional difference of a and b: calls callback(ctx, offset,
+ * count) for each maximal range of positions where the elements differ (the
+ * type's equal), in ascending order. Positions past the end of the shorter
+ * vector differ: they extend the last range or make one of their own. NULL
+ * compares as an empty vector.
+ * Subtrees that both versions share at the same position are skipped
+ * unread, so versions related by set, push and pop diff in time
+ * proportional to the leaves that changed; an insert or erase at index i
+ * shifts everything after it, O(n - i). Flat vectors compare element by
+ * element.
+ * Callback convention (the same for every libcow walk): a non-zero return
+ * stops the walk; the call then returns COW_OK and sets *out_stopped (which
+ * may be NULL) to true, else to false. The callback must not write or
+ * release a or b.
+ * COW_EINVAL when callback is NULL; COW_ETYPE for a handle of another kind
+ * or different element types. */
+COW_API cow_status cow_vec_diff(const cow_vec *a, const cow_vec *b, cow_vec_diff_fn callback,
+                                void *ctx, bool *out_stopped) COW_NOEXCEPT;
+
 /* Hands the elements to the caller (out->len elements of elem_size bytes,
  * caller-owned: drop each, then cow_owned_free) and consumes *slot (set to
  * NULL). No copy when unique; a shared vector's elements are copied

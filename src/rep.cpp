@@ -31,6 +31,17 @@ cow_status seed_from_options(const cow_options *options, rep_seed &out, bool tre
     return COW_OK;
 }
 
+cow_status seed_like(const rep *src, rep_seed &out) noexcept {
+    out.strategy = src->strategy;
+    out.threshold = src->threshold;
+    out.lin = nullptr;
+    if (src->lin) {
+        out.lin = lineage_new();
+        if (!out.lin) return COW_ENOMEM;
+    }
+    return COW_OK;
+}
+
 void seed_discard(rep_seed &seed) noexcept {
     if (seed.lin) {
         seed.lin->~lineage();

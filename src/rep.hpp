@@ -66,6 +66,9 @@ struct rep_seed {
 cow_status seed_from_options(const cow_options *options, rep_seed &out,
                              bool trees = false) noexcept;
 void seed_discard(rep_seed &seed) noexcept;
+// A seed for a new value made from src (a slice): src's strategy and
+// options, with a lineage of its own when src keeps statistics.
+cow_status seed_like(const rep *src, rep_seed &out) noexcept;
 
 // Initialises a freshly allocated value: one handle, joins the seed's lineage.
 void rep_init_new(rep *r, cow_kind_t kind, const rep_ops *ops, rep_seed &seed) noexcept;

@@ -1282,3 +1282,4 @@ VEC_TEST("a failing element copy changes nothing and leaks nothing") {
     CHECK(tr.live() == 0);
     CHECK(tr.copies > 0);
 }
+#include "vec_whole.ipp"

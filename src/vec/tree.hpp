@@ -58,4 +58,13 @@ struct tree_vec : vec_rep {
 cow_status tree_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
                         rep_seed &seed) noexcept;
 
+// vec_slice of a tree: shares the nodes inside the range; consumes the seed
+// on success.
+cow_status tree_vec_slice(vec_rep **out, const tree_vec *v, std::size_t offset, std::size_t len,
+                          rep_seed &seed) noexcept;
+
+// vec_concat of two trees with room for the result (the caller checked
+// types and sizes): joins them, sharing both.
+cow_status tree_vec_concat(vec_rep **slot, const tree_vec *other) noexcept;
+
 }  // namespace cow::detail

@@ -131,4 +131,19 @@ inline cow_status vec_into(vec_rep **slot, cow_owned *out) noexcept {
     return impl_of(*slot)->into(slot, out);
 }
 
+// ---- whole-vector operations (vec.cpp, compare.cpp) ----------------------------
+// They take vectors of any representations, mixed. The caller has checked
+// kinds; element types are checked here (COW_ETYPE).
+
+// A new vector of elements [offset, offset + len) of v (a range the caller
+// checked), with v's strategy and options, in v's representation.
+cow_status vec_slice(vec_rep **out, const vec_rep *v, std::size_t offset, std::size_t len) noexcept;
+// Appends other's elements to *slot (other may be *slot itself).
+cow_status vec_concat(vec_rep **slot, const vec_rep *other) noexcept;
+// nullptr is an empty vector in the three below.
+bool vec_equal(const vec_rep *a, const vec_rep *b) noexcept;
+std::uint64_t vec_hash(const vec_rep *v) noexcept;
+cow_status vec_diff(const vec_rep *a, const vec_rep *b, cow_vec_diff_fn fn, void *ctx,
+                    bool *out_stopped) noexcept;
+
 }  // namespace cow::detail
