@@ -27,7 +27,8 @@
 // iteration (begin/end, spans(), for_each_span) and every write work for
 // every representation; data(), span() and make_mut() need contiguous
 // elements and throw std::system_error COW_ENOTCONTIGUOUS for a tree
-// (contiguous() says which applies).
+// (contiguous() says which applies). slice, concat, ==, hash() and diff
+// take flat and tree vectors alike, mixed freely.
 #ifndef COW_HPP
 #define COW_HPP
 
@@ -692,6 +693,10 @@ public:
             check(cow_vec_cursor_init(&cursor_, h), "cow_vec_cursor_init");
             next_span();
         }
+        const_iterator(const cow_vec *h, std::size_t index) {
+            check(cow_vec_cursor_init_at(&cursor_, h, index), "cow_vec_cursor_init_at");
+            next_span();
+        }
         void next_span() noexcept {
             const void *p = nullptr;
             if (cow_vec_next_span(&cursor_, &p, &left_)) {
@@ -708,6 +713,96 @@ public:
     using iterator = const_iterator;
     const_iterator begin() const { return h_ ? const_iterator(h_) : const_iterator(); }
     const_iterator end() const noexcept { return const_iterator(); }
+    // An iterator at element `index` (index == size() gives end()); O(1),
+    // the first element is found in O(log n) for a tree. COW_ERANGE when
+    // index > size().
+    const_iterator begin_at(std::size_t index) const {
+        if (!h_) {
+            if (index) throw_status(COW_ERANGE, "cow_vec_cursor_init_at");
+            return const_iterator();
+        }
+        return const_iterator(h_, index);
+    }
+    // The elements from `index` to the end, for a range-for:
+    // `for (T x : v.from(i))`. COW_ERANGE when index > size().
+    class tail_range {
+    public:
+        const_iterator begin() const noexcept { return first_; }
+        const_iterator end() const noexcept { return const_iterator(); }
+
+    private:
+        friend class vector;
+        explicit tail_range(const_iterator first) noexcept : first_(first) {}
+        const_iterator first_;
+    };
+    tail_range from(std::size_t index) const { return tail_range(begin_at(index)); }
+
+    // Whole-vector operations. Vectors of T compare, hash and diff alike
+    // whatever their representations (flat or tree).
+
+    // Elements [offset, offset + len) as a new vector with this one's
+    // options (no sharing for a flat vector, O(len); a tree shares its
+    // nodes, O(log n)). COW_ERANGE when the range is not inside the vector.
+    vector slice(std::size_t offset, std::size_t len) const {
+        if (!h_) {
+            if (offset || len) throw_status(COW_ERANGE, "cow_vec_slice");
+            return vector();
+        }
+        vector out(nullptr, adopt_tag{});
+        check(cow_vec_slice(&out.h_, h_, offset, len), "cow_vec_slice");
+        return out;
+    }
+    // Appends other's elements (other may be this vector: it is doubled).
+    // Two trees are joined sharing both, O(log n). COW_ETYPE when other was
+    // adopted with another element descriptor.
+    vector &concat(const vector &other) {
+        ensure();
+        if (other.h_) check(cow_vec_concat(&h_, other.h_), "cow_vec_concat");
+        return *this;
+    }
+    // A hash of the length and elements, consistent with ==; stable within
+    // a process only.
+    std::uint64_t hash() const noexcept { return cow_vec_hash(h_); }
+
+    // Calls f(offset, count) for each maximal range of positions where this
+    // vector and other differ, in ascending order (positions past the end of
+    // the shorter one differ). f returns void, or bool: true stops the walk.
+    // Returns true when f stopped it. An exception thrown by f stops the
+    // walk and goes on to the caller. Shared subtrees are skipped unread.
+    template <class F>
+    bool diff(const vector &other, F &&f) const {
+        struct call {
+            F *f;
+            std::exception_ptr error;
+            static int run(void *ctx, std::size_t offset, std::size_t count) noexcept {
+                auto *self = static_cast<call *>(ctx);
+                try {
+                    if constexpr (std::is_void_v<std::invoke_result_t<F &, std::size_t,
+                                                                       std::size_t>>) {
+                        (*self->f)(offset, count);
+                        return 0;
+                    } else {
+                        return static_cast<bool>((*self->f)(offset, count)) ? 1 : 0;
+                    }
+                } catch (...) {
+                    self->error = std::current_exception();
+                    return 1;
+                }
+            }
+        } c{&f, nullptr};
+        bool stopped = false;
+        cow_status s = cow_vec_diff(h_, other.h_, &call::run, &c, &stopped);
+        if (c.error) std::rethrow_exception(c.error);
+        check(s, "cow_vec_diff");
+        return stopped;
+    }
+
+    // Equal lengths and equal elements in order (cow_vec_equal): O(1) for
+    // copies of one value; trees skip the subtrees they share.
+    friend bool operator==(const vector &a, const vector &b) noexcept {
+        return cow_vec_equal(a.h_, b.h_);
+    }
+    friend bool operator!=(const vector &a, const vector &b) noexcept { return !(a == b); }
 
     // Writes (each copies first when the vector is shared).
     void push_back(const T &value) {

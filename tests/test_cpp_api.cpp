@@ -1,6 +1,7 @@
 // cow.hpp: the C++ value types are thin RAII wrappers over the C API. These
 // tests show the C API is complete enough to wrap: copies share, writes copy,
 // moves leave counts alone, failures become exceptions and change nothing.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -570,6 +571,244 @@ TEST_SUITE("cpp_api: vector trees") {
         b.append({4, 5});
         CHECK(b.at(1) == 5);
         CHECK(b.stats().representation == COW_REPRESENTATION_TREE);
+    }
+}
+
+namespace {
+
+// The vector strategies every whole-vector operation is checked under:
+// flat (the default, LAZY) and a persistent tree.
+struct vec_strategy {
+    std::string name;
+    cow_strategy_t strategy;
+};
+const vec_strategy vec_strategies[] = {{"lazy", COW_STRATEGY_LAZY},
+                                           {"structural", COW_STRATEGY_STRUCTURAL}};
+
+// 0, 7, 14, ... as a cow::vector under `strategy` and as a std::vector.
+std::pair<cow::vector<std::uint64_t>, std::vector<std::uint64_t>> sevens(
+    std::size_t n, cow_strategy_t strategy) {
+    const cow_options o = cow::make_options(strategy);
+    std::vector<std::uint64_t> model(n);
+    for (std::size_t i = 0; i < n; ++i) model[i] = 7 * i;
+    return {cow::vector<std::uint64_t>(model.data(), model.size(), &o), model};
+}
+
+// The maximal ranges (offset, count) where a and b differ, positions past
+// the shorter one included: what diff must report.
+std::vector<std::pair<std::size_t, std::size_t>> model_diff(const std::vector<std::uint64_t> &a,
+                                                            const std::vector<std::uint64_t> &b) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    const std::size_t n = std::max(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool differ = i >= a.size() || i >= b.size() || a[i] != b[i];
+        if (!differ) continue;
+        if (!out.empty() && out.back().first + out.back().second == i)
+            ++out.back().second;
+        else
+            out.emplace_back(i, 1);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_SUITE("cpp_api: whole-vector operations") {
+    TEST_CASE("vector: begin_at and from iterate from an index; past the end throws") {
+        test::leak_check lc;
+        for (const vec_strategy &st : vec_strategies) {
+            CAPTURE(st.name);
+            auto v_made = sevens(3000, st.strategy);
+            auto &v = v_made.first;
+            auto &model = v_made.second;
+            for (std::size_t start : {std::size_t{0}, std::size_t{1}, std::size_t{1500},
+                                      std::size_t{2999}, std::size_t{3000}}) {
+                CAPTURE(start);
+                std::vector<std::uint64_t> got(v.begin_at(start), v.end());
+                CHECK(got == std::vector<std::uint64_t>(model.begin() + start, model.end()));
+                std::vector<std::uint64_t> ranged;
+                for (std::uint64_t x : v.from(start)) ranged.push_back(x);
+                CHECK(ranged == got);
+            }
+            CHECK(v.begin_at(3000) == v.end());
+            CHECK(*v.begin_at(2048) == 7 * 2048);
+            CHECK(status_thrown([&] { (void)v.begin_at(3001); }) == COW_ERANGE);
+            cow::vector<std::uint64_t> moved = std::move(v);
+            CHECK(v.begin_at(0) == v.end());  // NOLINT: a moved-from vector reads as empty
+            CHECK(status_thrown([&] { (void)v.begin_at(1); }) == COW_ERANGE);
+            CHECK(moved.size() == 3000);
+        }
+    }
+
+    TEST_CASE("vector: slice copies a range into a new value with the same strategy") {
+        test::leak_check lc;
+        for (const vec_strategy &st : vec_strategies) {
+            CAPTURE(st.name);
+            auto v_made = sevens(5000, st.strategy);
+            auto &v = v_made.first;
+            auto &model = v_made.second;
+            const bool tree = st.strategy == COW_STRATEGY_STRUCTURAL;
+            cow::vector<std::uint64_t> mid = v.slice(1000, 2500);
+            CHECK(mid.to_std() ==
+                  std::vector<std::uint64_t>(model.begin() + 1000, model.begin() + 3500));
+            CHECK(mid.contiguous() == !tree);
+            CHECK_FALSE(mid.same_as(v));
+            CHECK(v.slice(0, 0).empty());
+            CHECK(v.slice(5000, 0).empty());
+            CHECK(v.slice(0, 5000).to_std() == model);
+            CHECK(status_thrown([&] { (void)v.slice(5001, 0); }) == COW_ERANGE);
+            CHECK(status_thrown([&] { (void)v.slice(4000, 1001); }) == COW_ERANGE);
+            // The slice is a value of its own: writes to either stay there.
+            mid.set(0, 1);
+            v.set(1001, 2);
+            CHECK(v[1000] == 7000);
+            CHECK(mid[1] == 7 * 1001);
+            CHECK(v.to_std()[1001] == 2);
+            cow::vector<std::uint64_t> none;
+            cow::vector<std::uint64_t> moved = std::move(none);
+            CHECK(none.slice(0, 0).empty());  // NOLINT: a moved-from vector reads as empty
+            CHECK(status_thrown([&] { (void)none.slice(0, 1); }) == COW_ERANGE);
+        }
+    }
+
+    TEST_CASE("vector: concat appends another vector, itself, or a vector of the other "
+              "representation; the argument is unchanged") {
+        test::leak_check lc;
+        for (const vec_strategy &st : vec_strategies) {
+            for (const vec_strategy &other_st : vec_strategies) {
+                CAPTURE(st.name);
+                CAPTURE(other_st.name);
+                auto a_made = sevens(3000, st.strategy);
+                auto &a = a_made.first;
+                auto &model_a = a_made.second;
+                auto b_made = sevens(2000, other_st.strategy);
+                auto &b = b_made.first;
+                auto &model_b = b_made.second;
+                b.set(0, 99);
+                model_b[0] = 99;
+                cow::vector<std::uint64_t> before = a;
+                std::vector<std::uint64_t> want = model_a;
+                want.insert(want.end(), model_b.begin(), model_b.end());
+                CHECK(&a.concat(b) == &a);
+                CHECK(a.to_std() == want);
+                CHECK(a.size() == 5000);
+                CHECK(b.to_std() == model_b);
+                CHECK(before.to_std() == model_a);  // the copy taken before is unchanged
+                CHECK(a.contiguous() == (st.strategy != COW_STRATEGY_STRUCTURAL));
+                // Doubling.
+                b.concat(b);
+                std::vector<std::uint64_t> doubled = model_b;
+                doubled.insert(doubled.end(), model_b.begin(), model_b.end());
+                CHECK(b.to_std() == doubled);
+                // Empty and moved-from vectors on either side.
+                a.concat(cow::vector<std::uint64_t>());
+                CHECK(a.size() == 5000);
+                cow::vector<std::uint64_t> gone = std::move(before);
+                a.concat(before);  // NOLINT: a moved-from vector reads as empty
+                CHECK(a.to_std() == want);
+                before.concat(gone);  // NOLINT: its first write creates a fresh vector
+                CHECK(before.to_std() == model_a);
+            }
+        }
+    }
+
+    TEST_CASE("vector: == and hash compare elements across representations") {
+        test::leak_check lc;
+        for (const vec_strategy &st : vec_strategies) {
+            CAPTURE(st.name);
+            auto v_made = sevens(4000, st.strategy);
+            auto &v = v_made.first;
+            auto &model = v_made.second;
+            cow::vector<std::uint64_t> flat(model.data(), model.size());
+            const cow_options tree_options = cow::make_options(COW_STRATEGY_STRUCTURAL);
+            cow::vector<std::uint64_t> tree(model.data(), model.size(), &tree_options);
+            cow::vector<std::uint64_t> copy = v;
+            CHECK(v == copy);
+            CHECK(v == flat);
+            CHECK(v == tree);
+            CHECK(v.hash() == flat.hash());
+            CHECK(v.hash() == tree.hash());
+            CHECK(v.hash() == copy.hash());
+            copy.set(3999, 1);
+            CHECK(v != copy);
+            CHECK_FALSE(v == copy);
+            CHECK(v.hash() != copy.hash());
+            copy.set(3999, 7 * 3999);
+            CHECK(v == copy);
+            CHECK(v.hash() == copy.hash());
+            copy.pop_back();
+            CHECK(v != copy);  // a prefix is not equal
+            // Empty and moved-from vectors are equal and hash alike.
+            cow::vector<std::uint64_t> empty;
+            cow::vector<std::uint64_t> none;
+            cow::vector<std::uint64_t> moved = std::move(none);
+            CHECK(empty == none);  // NOLINT: a moved-from vector reads as empty
+            CHECK(empty.hash() == none.hash());
+            CHECK(empty != v);
+            CHECK(v.slice(10, 0) == empty);
+        }
+    }
+
+    TEST_CASE("vector: diff reports the ranges where two versions differ, and stops") {
+        test::leak_check lc;
+        for (const vec_strategy &st : vec_strategies) {
+            CAPTURE(st.name);
+            auto a_made = sevens(5000, st.strategy);
+            auto &a = a_made.first;
+            auto &model_a = a_made.second;
+            cow::vector<std::uint64_t> b = a;
+            std::vector<std::uint64_t> model_b = model_a;
+            for (std::size_t i : {std::size_t{3}, std::size_t{4}, std::size_t{5},
+                                  std::size_t{2600}, std::size_t{4998}, std::size_t{4999}}) {
+                b.set(i, 1);
+                model_b[i] = 1;
+            }
+            b.push_back(8);
+            b.push_back(9);
+            model_b.push_back(8);
+            model_b.push_back(9);
+            using ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+            ranges want = model_diff(model_a, model_b);
+            REQUIRE(want.size() == 3);  // [3, 3), [2600, 1), [4998, 4)
+            ranges got;
+            CHECK_FALSE(a.diff(b, [&](std::size_t off, std::size_t n) { got.emplace_back(off, n); }));
+            CHECK(got == want);
+            got.clear();
+            CHECK_FALSE(b.diff(a, [&](std::size_t off, std::size_t n) { got.emplace_back(off, n); }));
+            CHECK(got == want);
+            // Against the other representation of the same elements.
+            const cow_options other = cow::make_options(
+                st.strategy == COW_STRATEGY_STRUCTURAL ? COW_STRATEGY_LAZY : COW_STRATEGY_STRUCTURAL);
+            cow::vector<std::uint64_t> c(model_b.data(), model_b.size(), &other);
+            got.clear();
+            CHECK_FALSE(a.diff(c, [&](std::size_t off, std::size_t n) { got.emplace_back(off, n); }));
+            CHECK(got == want);
+            // No differences: no call.
+            std::size_t calls = 0;
+            CHECK_FALSE(b.diff(c, [&](std::size_t, std::size_t) { ++calls; }));
+            CHECK(calls == 0);
+            // Returning true stops after that range.
+            got.clear();
+            CHECK(a.diff(b, [&](std::size_t off, std::size_t n) {
+                got.emplace_back(off, n);
+                return got.size() == 2;
+            }));
+            CHECK(got == ranges(want.begin(), want.begin() + 2));
+            // An exception stops the walk and reaches the caller.
+            calls = 0;
+            CHECK_THROWS_AS(a.diff(b,
+                                   [&](std::size_t, std::size_t) {
+                                       ++calls;
+                                       throw std::runtime_error("stop");
+                                   }),
+                            std::runtime_error);
+            CHECK(calls == 1);
+            // Against an empty vector every position differs.
+            got.clear();
+            CHECK_FALSE(a.diff(cow::vector<std::uint64_t>(),
+                               [&](std::size_t off, std::size_t n) { got.emplace_back(off, n); }));
+            CHECK(got == ranges{{0, 5000}});
+        }
     }
 }
 
