@@ -5,10 +5,15 @@
 // NULL) and leave every value, count, statistic and live counter as it
 // was; retried, it succeeds; every other step succeeds; nothing may leak.
 // Also: sizes near PTRDIFF_MAX are refused with COW_EOVERFLOW before any
-// allocation.
+// allocation; vector slices and concatenations (flat and tree, with and
+// without element copy callbacks) meet a failure at every allocation and
+// every element copy and change nothing; equal, hash, diff and cursors from
+// an index work with every allocation refused.
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -465,5 +470,686 @@ TEST_CASE("sizes near PTRDIFF_MAX are refused with COW_EOVERFLOW before allocati
         cow_release(s);
         cow_release(v);
         cow_release(m);
+    }
+}
+
+// ---- slice and concat: every allocation and every element copy fails once ------
+//
+// Each case builds its operands without failures, then runs the one call
+// under test with its k-th allocation refused (k = 1, 2, ... until a call
+// meets no failure), and again with its k-th element copy failing. A call
+// that met a failure returns the injected status and leaves every operand as
+// it was: the same handle in the slot, the same handle counts, the same
+// elements, as many element copies alive and as many allocations live. The
+// call that meets no failure gives the model's elements, and once its
+// operands and result are released nothing is left.
+
+namespace {
+
+// An element type of the cases, with how to write and read its values.
+struct element_kind {
+    const char *name;
+    const cow_type *type;
+    test::copy_tracker *counts;  // nullptr: the type has no copy callback
+    const test::stamped_tracker *stamps = nullptr;
+    // Several elements to a leaf in every build (16-byte leaves included),
+    // so that a cut inside a leaf is sure to copy some.
+    bool several_to_a_leaf = false;
+
+    std::size_t size() const { return type->elem_size; }
+    void put(void *dst, std::uint64_t x) const {
+        if (size() == 4) {
+            auto v = static_cast<std::uint32_t>(x);
+            std::memcpy(dst, &v, sizeof v);
+        } else if (size() == 8) {
+            std::memcpy(dst, &x, sizeof x);
+        } else {
+            test::stamped_value v{x, 0};
+            std::memcpy(dst, &v, sizeof v);
+        }
+    }
+    std::uint64_t read(const void *src) const {
+        if (size() == 4) {
+            std::uint32_t v;
+            std::memcpy(&v, src, sizeof v);
+            return v;
+        }
+        if (size() == 8) {
+            std::uint64_t v;
+            std::memcpy(&v, src, sizeof v);
+            return v;
+        }
+        test::stamped_value v;
+        std::memcpy(&v, src, sizeof v);
+        // A stored value is a copy libcow made and has not dropped.
+        return stamps->is_live_copy(v) ? v.value : ~std::uint64_t(0);
+    }
+    long live() const { return counts ? counts->live() : 0; }
+};
+
+// The element types: plain 8-byte values (no callbacks), tracked 4-byte
+// values (copy and drop counted; several to a leaf even in 16-byte leaves)
+// and stamped 16-byte values (every copy alive exactly once).
+struct element_kinds {
+    test::copy_tracker tracked_counts;
+    cow_type tracked = test::tracked_type(tracked_counts, 4, 4, "tracked u32");
+    test::stamped_tracker stamped{"stamped"};
+    std::vector<element_kind> all() {
+        return {{"plain u64", cow_type_u64(), nullptr},
+                {"tracked u32", &tracked, &tracked_counts, nullptr, true},
+                {"stamped", stamped.type(), &stamped.counts, &stamped}};
+    }
+};
+
+using model = std::vector<std::uint64_t>;
+
+model iota_model(std::size_t n, std::uint64_t from = 0) {
+    model m(n);
+    for (std::size_t i = 0; i < n; ++i) m[i] = from + i;
+    return m;
+}
+
+model cat(const model &a, const model &b) {
+    model m = a;
+    m.insert(m.end(), b.begin(), b.end());
+    return m;
+}
+
+model sub(const model &m, std::size_t at, std::size_t n) {
+    return {m.begin() + static_cast<std::ptrdiff_t>(at), m.begin() + static_cast<std::ptrdiff_t>(at + n)};
+}
+
+cow_vec *vec_of_model(const element_kind &k, std::uint32_t strategy, const model &m) {
+    std::vector<unsigned char> raw(m.size() * k.size() + 1);
+    for (std::size_t i = 0; i < m.size(); ++i) k.put(raw.data() + i * k.size(), m[i]);
+    cow_options o = COW_OPTIONS_INIT;
+    o.strategy = strategy;
+    o.threshold_bytes = 64;
+    cow_vec *v = nullptr;
+    REQUIRE(cow_vec_from_array(&v, k.type, raw.data(), m.size(), &o) == COW_OK);
+    return v;
+}
+
+// The elements, read span by span.
+model values_of(const element_kind &k, const cow_vec *v) {
+    model m;
+    cow_vec_cursor c;
+    REQUIRE(cow_vec_cursor_init(&c, v) == COW_OK);
+    const void *data;
+    std::size_t n;
+    while (cow_vec_next_span(&c, &data, &n))
+        for (std::size_t i = 0; i < n; ++i) m.push_back(k.read(static_cast<const unsigned char *>(data) + i * k.size()));
+    CHECK(m.size() == cow_vec_len(v));
+    return m;
+}
+
+// Everything a failed call must leave as it was.
+struct before_call {
+    std::vector<const cow_vec *> handles;
+    std::vector<std::uint64_t> counts;
+    std::vector<model> values;
+    long live_elements = 0;
+    cow_global_stats_info global = COW_GLOBAL_STATS_INFO_INIT;
+
+    before_call(const element_kind &k, const std::vector<const cow_vec *> &watched) : handles(watched) {
+        for (const cow_vec *h : watched) {
+            counts.push_back(cow_strong_count(h));
+            values.push_back(values_of(k, h));
+        }
+        live_elements = k.live();
+        global = test::global();
+    }
+    // `now`: the same operands read after the call (the slots' contents).
+    void check_unchanged(const element_kind &k, const std::vector<const cow_vec *> &now) const {
+        REQUIRE(now.size() == handles.size());
+        for (std::size_t i = 0; i < now.size(); ++i) {
+            INFO("operand " << i);
+            CHECK(now[i] == handles[i]);
+            CHECK(cow_strong_count(now[i]) == counts[i]);
+            CHECK(values_of(k, now[i]) == values[i]);
+        }
+        CHECK(k.live() == live_elements);
+        auto g = test::global();
+        CHECK(g.live_values == global.live_values);
+        CHECK(g.live_bytes == global.live_bytes);
+        CHECK(g.live_allocations == global.live_allocations);
+    }
+};
+
+enum class failure { allocation, copy };
+
+// How many failure points of a kind a call must have: `some` (at least
+// one), `none`, `some_in_leaves` (at least one where leaves hold several
+// elements: cuts and merges of leaves copy), `any` (it depends on the tree
+// shape of the build).
+enum class expect { some, some_in_leaves, none, any };
+
+void check_points(const element_kind &k, failure f, expect e, long points) {
+    if (f == failure::allocation) {
+        CHECK(points > 0);  // the calls here all allocate
+        return;
+    }
+    if (e == expect::some || (e == expect::some_in_leaves && k.several_to_a_leaf)) CHECK(points > 0);
+    if (e == expect::none) CHECK(points == 0);
+}
+
+// Arms the k-th failure point of the kind, runs the call, and tells what was
+// injected: the status the call must return, or COW_OK when nothing was.
+template <class Call>
+cow_status run_injected(test::failing_allocator &alloc, const element_kind &k, failure f, long nth,
+                        Call call, cow_status &status) {
+    // Copy failures: alternately a status of the user's (reported as
+    // COW_ECALLBACK) and one of libcow's, which is passed through.
+    cow_status with = nth % 2 ? test::copy_tracker::user_failure : COW_ENOMEM;
+    alloc.take_refusal();
+    if (f == failure::allocation)
+        alloc.fail_nth_from_now(nth);
+    else
+        k.counts->arm(nth, with);
+    status = call();
+    alloc.stop_failing();
+    if (f == failure::allocation) return alloc.take_refusal() ? COW_ENOMEM : COW_OK;
+    k.counts->disarm();
+    cow_status injected = k.counts->take_failure();
+    if (injected == COW_OK) return COW_OK;
+    return injected == test::copy_tracker::user_failure ? COW_ECALLBACK : injected;
+}
+
+// Failure kinds a case runs under for this element kind.
+std::vector<failure> failures_for(const element_kind &k) {
+    if (k.counts) return {failure::allocation, failure::copy};
+    return {failure::allocation};
+}
+
+constexpr long max_points = 100000;  // a call that never succeeds stops here
+
+// cow_vec_slice(src, offset, len) with every failure point; src is not changed.
+void slice_fails_cleanly(test::failing_allocator &alloc, const element_kind &k, const cow_vec *src,
+                         const model &m, std::size_t offset, std::size_t len, expect copies) {
+    INFO("slice [" << offset << ", " << offset + len << ") of " << m.size());
+    REQUIRE(offset + len <= m.size());
+    for (failure f : failures_for(k)) {
+        INFO(std::string(f == failure::allocation ? "failing allocation" : "failing copy") << " of the call");
+        long points = 0;
+        for (long nth = 1;; ++nth) {
+            INFO("failure point " << nth);
+            REQUIRE(nth < max_points);
+            before_call before(k, {src});
+            cow_vec *out = nullptr;
+            cow_status status;
+            cow_status injected = run_injected(alloc, k, f, nth, [&] { return cow_vec_slice(&out, src, offset, len); }, status);
+            if (injected != COW_OK) {
+                ++points;
+                CHECK(status == injected);
+                CHECK(out == nullptr);
+                before.check_unchanged(k, {src});
+                if (out) cow_vec_release(out);
+                continue;
+            }
+            REQUIRE(status == COW_OK);
+            REQUIRE(out != nullptr);
+            CHECK(values_of(k, out) == sub(m, offset, len));
+            CHECK(values_of(k, src) == m);
+            cow_vec_release(out);
+            before.check_unchanged(k, {src});  // the result held everything it made
+            break;
+        }
+        check_points(k, f, copies, points);
+    }
+}
+
+// The operands of a concat: *slot gets other appended; other may be the
+// slot's own handle, and `base` (may be null) is another holder the case
+// keeps (the value the slot was cloned from, say).
+struct concat_operands {
+    cow_vec *slot = nullptr;
+    const cow_vec *other = nullptr;  // borrowed: slot, base or one of `held`
+    cow_vec *base = nullptr;
+    std::vector<cow_vec *> held;     // other operands the case owns
+    model slot_model, other_model, base_model;
+
+    std::vector<const cow_vec *> watched() const {
+        std::vector<const cow_vec *> w{slot};
+        if (other != slot) w.push_back(other);
+        if (base && base != other) w.push_back(base);
+        return w;
+    }
+    void release() {
+        cow_vec_release(slot);
+        cow_vec_release(base);
+        for (cow_vec *h : held) cow_vec_release(h);
+        slot = base = nullptr;
+        other = nullptr;
+        held.clear();
+    }
+};
+
+// cow_vec_concat(&slot, other) with every failure point; the operands are
+// built afresh for each kind of failure (a successful call changes the slot).
+template <class Build>
+void concat_fails_cleanly(test::failing_allocator &alloc, const element_kind &k, const char *what,
+                          Build build, expect copies) {
+    INFO("concat: " << std::string(what));
+    for (failure f : failures_for(k)) {
+        INFO(std::string(f == failure::allocation ? "failing allocation" : "failing copy") << " of the call");
+        long live_before = k.live();
+        auto global_before = test::global();
+        concat_operands ops = build();
+        long points = 0;
+        for (long nth = 1;; ++nth) {
+            INFO("failure point " << nth);
+            REQUIRE(nth < max_points);
+            auto watched = ops.watched();
+            before_call before(k, watched);
+            cow_status status;
+            cow_status injected = run_injected(alloc, k, f, nth, [&] { return cow_vec_concat(&ops.slot, ops.other); }, status);
+            if (injected != COW_OK) {
+                ++points;
+                CHECK(status == injected);
+                before.check_unchanged(k, ops.watched());
+                continue;
+            }
+            REQUIRE(status == COW_OK);
+            CHECK(values_of(k, ops.slot) == cat(ops.slot_model, ops.other_model));
+            if (ops.other != ops.slot) CHECK(values_of(k, ops.other) == ops.other_model);
+            if (ops.base) CHECK(values_of(k, ops.base) == ops.base_model);
+            break;
+        }
+        ops.release();
+        check_points(k, f, copies, points);
+        // Everything the call made went with the operands.
+        CHECK(k.live() == live_before);
+        auto g = test::global();
+        CHECK(g.live_values == global_before.live_values);
+        CHECK(g.live_bytes == global_before.live_bytes);
+        CHECK(g.live_allocations == global_before.live_allocations);
+    }
+}
+
+// Trees deep in both builds: 5,000 elements make a tree of height 2 with
+// 512-byte leaves and 32-way nodes (128 4-byte elements to a leaf), and of
+// height 5 or more with 16-byte leaves and 4-way nodes.
+constexpr std::size_t deep = 5000;
+
+cow_vec *tree_of_model(const element_kind &k, const model &m) {
+    return vec_of_model(k, COW_STRATEGY_STRUCTURAL, m);
+}
+
+cow_vec *slice_of_vec(const cow_vec *v, std::size_t at, std::size_t n) {
+    cow_vec *s = nullptr;
+    REQUIRE(cow_vec_slice(&s, v, at, n) == COW_OK);
+    return s;
+}
+
+cow_vec *concat_of(const cow_vec *a, const cow_vec *b) {
+    cow_vec *c = cow_vec_clone(a);
+    REQUIRE(c != nullptr);
+    REQUIRE(cow_vec_concat(&c, b) == COW_OK);
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("tree slices: every allocation and element copy fails once, cleanly") {
+    test::leak_check leaks;
+    element_kinds kinds;
+    test::allocator_scope alloc;
+    for (const element_kind &k : kinds.all()) {
+        INFO("elements: " << std::string(k.name));
+        model m = iota_model(deep);
+        cow_vec *big = tree_of_model(k, m);
+        // A relaxed tree: two slices joined where leaves are cut.
+        model rm = cat(sub(m, 1001, 1777), sub(m, 13, 2222));
+        cow_vec *left = slice_of_vec(big, 1001, 1777), *right = slice_of_vec(big, 13, 2222);
+        cow_vec *relaxed = concat_of(left, right);
+        cow_vec_release(left);
+        cow_vec_release(right);
+        REQUIRE(values_of(k, relaxed) == rm);
+        // A version sharing all but one path with big.
+        cow_vec *version = cow_vec_clone(big);
+        model vm = m;
+        {
+            std::vector<unsigned char> x(k.size());
+            k.put(x.data(), 777777);
+            vm[2500] = 777777;
+            REQUIRE(cow_vec_set(&version, 2500, x.data(), nullptr) == COW_OK);
+        }
+        // Whole: shares everything, copies nothing.
+        slice_fails_cleanly(alloc.allocator, k, big, m, 0, deep, expect::none);
+        // Cutting the first and last leaves in the middle.
+        slice_fails_cleanly(alloc.allocator, k, big, m, 3, deep - 7, expect::some_in_leaves);
+        slice_fails_cleanly(alloc.allocator, k, big, m, 1001, 2003, expect::some_in_leaves);
+        // Inside one leaf, inside one subtree, empty.
+        slice_fails_cleanly(alloc.allocator, k, big, m, 1, 1, expect::some_in_leaves);
+        slice_fails_cleanly(alloc.allocator, k, big, m, 2049, 30, expect::any);
+        slice_fails_cleanly(alloc.allocator, k, big, m, 2500, 0, expect::none);
+        // Reaching into the tail.
+        slice_fails_cleanly(alloc.allocator, k, big, m, deep - 1, 1, expect::any);
+        slice_fails_cleanly(alloc.allocator, k, big, m, 1, deep - 1, expect::some_in_leaves);
+        slice_fails_cleanly(alloc.allocator, k, big, m, deep, 0, expect::none);
+        // Of a relaxed tree.
+        slice_fails_cleanly(alloc.allocator, k, relaxed, rm, 5, rm.size() - 9, expect::some_in_leaves);
+        slice_fails_cleanly(alloc.allocator, k, relaxed, rm, 1700, 200, expect::some_in_leaves);
+        // Of a version sharing all but one path with another.
+        slice_fails_cleanly(alloc.allocator, k, version, vm, 2401, 301, expect::some_in_leaves);
+        CHECK(values_of(k, big) == m);
+        cow_vec_release(version);
+        cow_vec_release(relaxed);
+        cow_vec_release(big);
+        CHECK(k.live() == 0);
+    }
+}
+
+TEST_CASE("tree concatenations: every allocation and element copy fails once, cleanly") {
+    test::leak_check leaks;
+    element_kinds kinds;
+    test::allocator_scope alloc;
+    for (const element_kind &k : kinds.all()) {
+        INFO("elements: " << std::string(k.name));
+        model m = iota_model(deep);
+        cow_vec *big = tree_of_model(k, m);
+        auto &fa = alloc.allocator;
+        // A new slice of big, as a slot of its own.
+        auto piece = [&](std::size_t at, std::size_t n) { return slice_of_vec(big, at, n); };
+        // Slot and other, each a fresh piece of big (the slot unique).
+        auto pieces = [&](std::size_t a, std::size_t na, std::size_t b, std::size_t nb) {
+            concat_operands ops;
+            ops.slot = piece(a, na);
+            ops.held.push_back(piece(b, nb));
+            ops.other = ops.held.back();
+            ops.slot_model = sub(m, a, na);
+            ops.other_model = sub(m, b, nb);
+            return ops;
+        };
+        // The slot a clone of base (so shared), other a piece of big.
+        auto shared_pieces = [&](std::size_t a, std::size_t na, std::size_t b, std::size_t nb) {
+            concat_operands ops = pieces(a, na, b, nb);
+            ops.base = ops.slot;
+            ops.base_model = ops.slot_model;
+            ops.slot = cow_vec_clone(ops.base);
+            return ops;
+        };
+
+        // The slot's last leaf and other's first are both cut: they merge.
+        concat_fails_cleanly(fa, k, "leaves merge at the seam, unique slot", [&] { return pieces(0, 2001, 1003, 2500); },
+                             expect::some_in_leaves);
+        concat_fails_cleanly(fa, k, "leaves merge at the seam, shared slot (path copies)",
+                             [&] { return shared_pieces(0, 2001, 1003, 2500); }, expect::some_in_leaves);
+        concat_fails_cleanly(fa, k, "a slot with a tail, which goes between the trees", [&] {
+            concat_operands ops;
+            ops.slot_model = iota_model(3003, 90000);
+            ops.slot = tree_of_model(k, ops.slot_model);
+            ops.held.push_back(piece(7, 3000));
+            ops.other = ops.held.back();
+            ops.other_model = sub(m, 7, 3000);
+            return ops;
+        }, expect::any);
+        concat_fails_cleanly(fa, k, "a shared slot with a tail", [&] {
+            concat_operands ops;
+            ops.base_model = ops.slot_model = iota_model(3003, 90000);
+            ops.base = tree_of_model(k, ops.slot_model);
+            ops.slot = cow_vec_clone(ops.base);
+            ops.other = big;
+            ops.other_model = m;
+            return ops;
+        }, expect::any);
+        concat_fails_cleanly(fa, k, "other is the slot, unique", [&] {
+            concat_operands ops = pieces(5, 2999, 0, 1);
+            ops.other = ops.slot;
+            ops.other_model = ops.slot_model;
+            return ops;
+        }, expect::any);
+        concat_fails_cleanly(fa, k, "other is the slot, shared", [&] {
+            concat_operands ops = shared_pieces(5, 2999, 0, 1);
+            ops.other = ops.slot;
+            ops.other_model = ops.slot_model;
+            return ops;
+        }, expect::any);
+        concat_fails_cleanly(fa, k, "other is the value the slot is a clone of", [&] {
+            concat_operands ops = shared_pieces(1, 3001, 0, 1);
+            ops.other = ops.base;
+            ops.other_model = ops.base_model;
+            return ops;
+        }, expect::any);
+        // The heights differ. The leaves still merge: 4481 and 101 fall at
+        // the same distance past a leaf boundary (1 with 128 elements to a
+        // leaf and with 4), 311 and 827 at 55 and 59 (3 and 3).
+        concat_fails_cleanly(fa, k, "a deep slot, a shallow other", [&] { return pieces(0, 4481, 101, 300); },
+                             expect::some_in_leaves);
+        concat_fails_cleanly(fa, k, "a shallow slot, a deep other", [&] { return shared_pieces(10, 301, 827, 4100); },
+                             expect::some_in_leaves);
+        concat_fails_cleanly(fa, k, "a short other (a tail alone) appended element by element", [&] {
+            concat_operands ops = shared_pieces(0, 2001, 0, 1);
+            ops.other_model = {70001, 70002, 70003};
+            ops.held.back() = tree_of_model(k, ops.other_model);
+            cow_vec_release(const_cast<cow_vec *>(ops.other));
+            ops.other = ops.held.back();
+            return ops;
+        }, expect::some_in_leaves);
+        concat_fails_cleanly(fa, k, "a flat other copied into leaves", [&] {
+            concat_operands ops = shared_pieces(0, 2001, 0, 1);
+            ops.other_model = iota_model(300, 50000);
+            ops.held.back() = vec_of_model(k, COW_STRATEGY_LAZY, ops.other_model);
+            cow_vec_release(const_cast<cow_vec *>(ops.other));
+            ops.other = ops.held.back();
+            return ops;
+        }, expect::some);
+        concat_fails_cleanly(fa, k, "an empty shared slot takes other's tree", [&] {
+            concat_operands ops = shared_pieces(0, 0, 0, 1);
+            ops.other = big;
+            ops.other_model = m;
+            return ops;
+        }, expect::none);
+        concat_fails_cleanly(fa, k, "a slot of a tail alone, a deep other", [&] {
+            concat_operands ops;
+            ops.slot_model = {60001, 60002, 60003};
+            ops.slot = tree_of_model(k, ops.slot_model);
+            ops.other = big;
+            ops.other_model = m;
+            return ops;
+        }, expect::any);
+        CHECK(values_of(k, big) == m);
+        cow_vec_release(big);
+        CHECK(k.live() == 0);
+    }
+}
+
+TEST_CASE("flat slices and concatenations: every allocation and element copy fails once, cleanly") {
+    test::leak_check leaks;
+    element_kinds kinds;
+    test::allocator_scope alloc;
+    auto &fa = alloc.allocator;
+    for (std::uint32_t strategy : {COW_STRATEGY_LAZY, COW_STRATEGY_EAGER}) {
+        for (const element_kind &k : kinds.all()) {
+            INFO("elements: " << std::string(k.name) << ", strategy " << strategy);
+            model m = iota_model(300);
+            cow_vec *src = vec_of_model(k, strategy, m);
+            slice_fails_cleanly(fa, k, src, m, 0, 300, expect::some);
+            slice_fails_cleanly(fa, k, src, m, 17, 150, expect::some);
+            slice_fails_cleanly(fa, k, src, m, 299, 1, expect::some);
+            slice_fails_cleanly(fa, k, src, m, 150, 0, expect::none);
+            // Several leaves in every build (128 4-byte elements to the
+            // largest), each copied element by element onto the slot.
+            cow_vec *tree = tree_of_model(k, iota_model(600, 10000));
+            // Slot and other flat, the slot a clone of base when `shared`.
+            auto flat_pair = [&](bool shared) {
+                concat_operands ops;
+                ops.slot_model = iota_model(300, 20000);
+                ops.other_model = iota_model(200, 30000);
+                ops.slot = vec_of_model(k, strategy, ops.slot_model);
+                ops.held.push_back(vec_of_model(k, strategy, ops.other_model));
+                ops.other = ops.held.back();
+                if (shared) {
+                    ops.base = ops.slot;
+                    ops.base_model = ops.slot_model;
+                    ops.slot = cow_vec_clone(ops.base);
+                }
+                return ops;
+            };
+            concat_fails_cleanly(fa, k, "unique slot", [&] { return flat_pair(false); }, expect::some);
+            concat_fails_cleanly(fa, k, "shared slot", [&] { return flat_pair(true); }, expect::some);
+            concat_fails_cleanly(fa, k, "other is the slot, unique", [&] {
+                concat_operands ops = flat_pair(false);
+                ops.other = ops.slot;
+                ops.other_model = ops.slot_model;
+                return ops;
+            }, expect::some);
+            concat_fails_cleanly(fa, k, "other is the slot, shared", [&] {
+                concat_operands ops = flat_pair(true);
+                ops.other = ops.slot;
+                ops.other_model = ops.slot_model;
+                return ops;
+            }, expect::some);
+            concat_fails_cleanly(fa, k, "other is the value the slot is a clone of", [&] {
+                concat_operands ops = flat_pair(true);
+                ops.other = ops.base;
+                ops.other_model = ops.base_model;
+                return ops;
+            }, expect::some);
+            concat_fails_cleanly(fa, k, "a tree other onto a flat slot", [&] {
+                concat_operands ops = flat_pair(true);
+                ops.other = tree;
+                ops.other_model = iota_model(600, 10000);
+                return ops;
+            }, expect::some);
+            cow_vec_release(tree);
+            cow_vec_release(src);
+            CHECK(k.live() == 0);
+        }
+    }
+}
+
+namespace {
+
+using ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+
+ranges model_diff(const model &a, const model &b) {
+    ranges out;
+    std::size_t longer = a.size() > b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < longer; ++i) {
+        if (i < a.size() && i < b.size() && a[i] == b[i]) continue;
+        if (!out.empty() && out.back().first + out.back().second == i)
+            out.back().second += 1;
+        else
+            out.push_back({i, 1});
+    }
+    return out;
+}
+
+struct diff_walk {
+    ranges seen;
+    std::size_t stop_after = SIZE_MAX;
+    static int take(void *ctx, size_t offset, size_t count) {
+        auto *w = static_cast<diff_walk *>(ctx);
+        w->seen.push_back({offset, count});
+        return w->seen.size() >= w->stop_after ? 1 : 0;
+    }
+};
+
+ranges diff_ranges(const cow_vec *a, const cow_vec *b) {
+    diff_walk w;
+    bool stopped = true;
+    CHECK(cow_vec_diff(a, b, diff_walk::take, &w, &stopped) == COW_OK);
+    CHECK_FALSE(stopped);
+    return w.seen;
+}
+
+// The elements from `index` on, through a cursor that starts there.
+model values_from(const element_kind &k, const cow_vec *v, std::size_t index) {
+    model m;
+    cow_vec_cursor c;
+    REQUIRE(cow_vec_cursor_init_at(&c, v, index) == COW_OK);
+    const void *data;
+    std::size_t n;
+    while (cow_vec_next_span(&c, &data, &n))
+        for (std::size_t i = 0; i < n; ++i) m.push_back(k.read(static_cast<const unsigned char *>(data) + i * k.size()));
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("equal, hash, diff and cursors from an index work while every allocation fails") {
+    test::leak_check leaks;
+    element_kinds kinds;
+    test::allocator_scope alloc;
+    for (const element_kind &k : kinds.all()) {
+        INFO("elements: " << std::string(k.name));
+        model m = iota_model(deep);
+        cow_vec *tree = tree_of_model(k, m);
+        cow_vec *same = cow_vec_clone(tree);
+        cow_vec *flat = vec_of_model(k, COW_STRATEGY_LAZY, m);
+        // The same elements in other leaves: cut where leaves are cut.
+        cow_vec *relaxed = slice_of_vec(tree, 0, 2001);
+        {
+            cow_vec *rest = slice_of_vec(tree, 2001, deep - 2001);
+            REQUIRE(cow_vec_concat(&relaxed, rest) == COW_OK);
+            cow_vec_release(rest);
+        }
+        // A version sharing all but two paths, and a longer one.
+        std::vector<unsigned char> x(k.size());
+        k.put(x.data(), 999999);
+        model vm = m;
+        cow_vec *version = cow_vec_clone(tree);
+        for (std::size_t at : {std::size_t(17), std::size_t(2500), std::size_t(2501)}) {
+            vm[at] = 999999;
+            REQUIRE(cow_vec_set(&version, at, x.data(), nullptr) == COW_OK);
+        }
+        model lm = m;
+        cow_vec *longer = cow_vec_clone(tree);
+        for (int i = 0; i < 3; ++i) {
+            lm.push_back(999999);
+            REQUIRE(cow_vec_push(&longer, x.data()) == COW_OK);
+        }
+        cow_vec *empty = tree_of_model(k, {});
+        const cow_vec *equal_to_tree[] = {tree, same, flat, relaxed};
+
+        // From here on every allocation is refused.
+        long calls = alloc.allocator.calls;
+        alloc.allocator.fail_at = calls + 1;
+        alloc.allocator.fail_all_after = true;
+
+        for (const cow_vec *a : equal_to_tree)
+            for (const cow_vec *b : equal_to_tree) {
+                CHECK(cow_vec_equal(a, b));
+                CHECK(cow_vec_hash(a) == cow_vec_hash(b));
+                CHECK(diff_ranges(a, b).empty());
+            }
+        for (const cow_vec *a : equal_to_tree) {
+            CHECK_FALSE(cow_vec_equal(a, version));
+            CHECK_FALSE(cow_vec_equal(longer, a));
+            CHECK_FALSE(cow_vec_equal(a, nullptr));
+            CHECK(cow_vec_hash(a) != cow_vec_hash(version));
+            CHECK(diff_ranges(a, version) == model_diff(m, vm));
+            CHECK(diff_ranges(version, a) == model_diff(vm, m));
+            CHECK(diff_ranges(a, longer) == model_diff(m, lm));
+            CHECK(diff_ranges(a, empty) == ranges{{0, deep}});
+        }
+        CHECK(cow_vec_equal(empty, nullptr));
+        CHECK(cow_vec_hash(empty) == cow_vec_hash(nullptr));
+        {
+            diff_walk w;
+            w.stop_after = 2;
+            bool stopped = false;
+            CHECK(cow_vec_diff(relaxed, version, diff_walk::take, &w, &stopped) == COW_OK);
+            CHECK(stopped);
+            CHECK(w.seen == ranges{{17, 1}, {2500, 2}});
+        }
+        for (std::size_t index : {std::size_t(0), std::size_t(1), std::size_t(2000), std::size_t(2001),
+                                  std::size_t(2049), deep - 1, deep}) {
+            INFO("cursor from " << index);
+            for (const cow_vec *v : equal_to_tree) CHECK(values_from(k, v, index) == sub(m, index, deep - index));
+            CHECK(values_from(k, version, index) == sub(vm, index, deep - index));
+            CHECK(values_from(k, longer, index) == sub(lm, index, lm.size() - index));
+        }
+        cow_vec_cursor c;
+        CHECK(cow_vec_cursor_init_at(&c, tree, deep + 1) == COW_ERANGE);
+        CHECK(cow_vec_cursor_init_at(&c, flat, deep + 1) == COW_ERANGE);
+        CHECK(values_from(k, empty, 0).empty());
+
+        CHECK(alloc.allocator.calls == calls);  // not one was asked for
+        CHECK_FALSE(alloc.allocator.take_refusal());
+        alloc.allocator.stop_failing();
+        for (cow_vec *v : {tree, same, flat, relaxed, version, longer, empty}) cow_vec_release(v);
+        CHECK(k.live() == 0);
     }
 }
