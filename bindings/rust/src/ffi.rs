@@ -173,6 +173,7 @@ pub struct cow_map_cursor {
 }
 
 pub type cow_update_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, value: *mut c_void) -> cow_status>;
+pub type cow_vec_diff_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, offset: usize, count: usize) -> c_int>;
 
 extern "C" {
     // Version and errors
@@ -306,6 +307,18 @@ extern "C" {
     pub fn cow_vec_cursor_init(cursor: *mut cow_vec_cursor, vec: *const cow_vec) -> cow_status;
     pub fn cow_vec_next_span(cursor: *mut cow_vec_cursor, out_data: *mut *const c_void, out_count: *mut usize)
         -> bool;
+    pub fn cow_vec_cursor_init_at(cursor: *mut cow_vec_cursor, vec: *const cow_vec, index: usize) -> cow_status;
+    pub fn cow_vec_slice(out: *mut *mut cow_vec, vec: *const cow_vec, offset: usize, len: usize) -> cow_status;
+    pub fn cow_vec_concat(slot: *mut *mut cow_vec, other: *const cow_vec) -> cow_status;
+    pub fn cow_vec_equal(a: *const cow_vec, b: *const cow_vec) -> bool;
+    pub fn cow_vec_hash(vec: *const cow_vec) -> u64;
+    pub fn cow_vec_diff(
+        a: *const cow_vec,
+        b: *const cow_vec,
+        callback: cow_vec_diff_fn,
+        ctx: *mut c_void,
+        out_stopped: *mut bool,
+    ) -> cow_status;
     pub fn cow_vec_into(slot: *mut *mut cow_vec, out: *mut cow_owned) -> cow_status;
 
     // cow_map

@@ -4,16 +4,20 @@
 //! is a persistent tree whose elements are not contiguous: `get`, indexing,
 //! `iter`, `spans` and every write work for every representation, while
 //! `as_slice` answers `None` and `make_mut` `Err(Error::NotContiguous)` for
-//! a tree.
+//! a tree. `slice`, `concat`, `==`, `Hash` and `diff` take flat and tree
+//! vectors alike.
+use std::any::Any;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
-use std::ops::Index;
-use std::os::raw::c_void;
+use std::ops::{Bound, ControlFlow, Index, Range, RangeBounds};
+use std::os::raw::{c_int, c_void};
+use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 
 use crate::handle::{clone_handle, edit, make_unique};
-use crate::{check, create, ffi, CowHandle, Options, Result};
+use crate::{check, create, ffi, CowHandle, Error, Options, Result};
 
 /// An element type with a built-in libcow descriptor (`cow_type_u8()`...).
 ///
@@ -22,20 +26,33 @@ use crate::{check, create, ffi, CowHandle, Options, Result};
 /// copying its bytes must copy the value.
 pub unsafe trait Element: Copy + Send + Sync + 'static {
     fn cow_type() -> *const ffi::cow_type;
+
+    /// True when the descriptor's `equal` is exactly `Self`'s `==` (the
+    /// integers). `CowVec`'s `PartialEq` and `Hash` then go through
+    /// `cow_vec_equal` and `cow_vec_hash` (copies and shared subtrees
+    /// compare without being read); otherwise they go element by element.
+    /// Floats answer false: libcow holds `NaN == NaN`, Rust does not.
+    ///
+    /// # Safety
+    /// Setting it to true promises that the descriptor's `equal` agrees with
+    /// `PartialEq` for every pair of values.
+    const DESCRIPTOR_EQ: bool = false;
 }
 
 macro_rules! builtin_element {
-    ($($t:ty => $f:ident),*) => {$(
+    ($exact:expr; $($t:ty => $f:ident),*) => {$(
         unsafe impl Element for $t {
             fn cow_type() -> *const ffi::cow_type {
                 unsafe { ffi::$f() }
             }
+            const DESCRIPTOR_EQ: bool = $exact;
         }
     )*};
 }
-builtin_element!(u8 => cow_type_u8, u16 => cow_type_u16, u32 => cow_type_u32, u64 => cow_type_u64,
-                 i8 => cow_type_i8, i16 => cow_type_i16, i32 => cow_type_i32, i64 => cow_type_i64,
-                 f32 => cow_type_f32, f64 => cow_type_f64);
+builtin_element!(true; u8 => cow_type_u8, u16 => cow_type_u16, u32 => cow_type_u32, u64 => cow_type_u64,
+                 i8 => cow_type_i8, i16 => cow_type_i16, i32 => cow_type_i32, i64 => cow_type_i64);
+// libcow's float equal: +0.0 == -0.0 and NaN == NaN (not Rust's `==`).
+builtin_element!(false; f32 => cow_type_f32, f64 => cow_type_f64);
 
 /// A vector of `T`. Cloning shares the elements; the first write to a
 /// shared vector copies them.
@@ -172,6 +189,121 @@ impl<T: Element> CowVec<T> {
         Spans { cursor: unsafe { cursor.assume_init() }, _vec: PhantomData }
     }
 
+    /// Iterates the elements from `index` on (`cow_vec_cursor_init_at`):
+    /// `index == len()` gives an empty iterator, `Err(Error::OutOfRange)`
+    /// when `index > len()`. O(1) to start, plus O(log n) to find the first
+    /// leaf of a tree.
+    pub fn iter_from(&self, index: usize) -> Result<VecIter<'_, T>> {
+        let spans = self.spans_from(index)?;
+        Ok(VecIter { spans, span: &[], left: self.len() - index })
+    }
+
+    /// The contiguous spans from element `index` on: the first one starts at
+    /// `index`. `Err(Error::OutOfRange)` when `index > len()`.
+    pub fn spans_from(&self, index: usize) -> Result<Spans<'_, T>> {
+        let mut cursor = MaybeUninit::<ffi::cow_vec_cursor>::zeroed();
+        check(unsafe { ffi::cow_vec_cursor_init_at(cursor.as_mut_ptr(), self.raw.as_ptr(), index) })?;
+        Ok(Spans { cursor: unsafe { cursor.assume_init() }, _vec: PhantomData })
+    }
+
+    /// The elements in `range` as a new vector with this one's options (a
+    /// value of its own). Flat: copies them, O(len). Tree: shares every node
+    /// inside the range, O(log n). `Err(Error::OutOfRange)` when the range
+    /// is not inside the vector.
+    pub fn slice(&self, range: impl RangeBounds<usize>) -> Result<Self> {
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s.checked_add(1).ok_or(Error::OutOfRange)?,
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e.checked_add(1).ok_or(Error::OutOfRange)?,
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => self.len(),
+        };
+        let len = end.checked_sub(start).ok_or(Error::OutOfRange)?;
+        let raw = create(|out| unsafe { ffi::cow_vec_slice(out, self.raw.as_ptr(), start, len) })?;
+        Ok(Self::wrap(raw))
+    }
+
+    /// Appends the elements of `other` (borrowed, unchanged). Two trees are
+    /// joined sharing the nodes of both, O(log n); otherwise `other`'s
+    /// elements are copied. The result keeps this vector's representation.
+    pub fn concat(&mut self, other: &CowVec<T>) -> Result<()> {
+        edit(&mut self.raw, |s| unsafe { ffi::cow_vec_concat(s, other.raw.as_ptr()) })
+    }
+
+    /// Whether both hold equal elements in order by the element
+    /// descriptor's equal (`cow_vec_equal`; for floats `+0.0 == -0.0` and
+    /// `NaN == NaN`). O(1) for clones; trees skip the subtrees they share.
+    pub fn same_elements(&self, other: &CowVec<T>) -> bool {
+        unsafe { ffi::cow_vec_equal(self.raw.as_ptr(), other.raw.as_ptr()) }
+    }
+
+    /// A 64-bit hash of the length and elements (`cow_vec_hash`),
+    /// consistent with `same_elements` whatever the representations; stable
+    /// within a process only.
+    pub fn elements_hash(&self) -> u64 {
+        unsafe { ffi::cow_vec_hash(self.raw.as_ptr()) }
+    }
+
+    /// Calls `f` with each maximal range of positions where this vector and
+    /// `other` differ (by the descriptor's equal), in ascending order;
+    /// positions past the end of the shorter one differ. `f` returns
+    /// `ControlFlow::Break(())` to stop the walk. Returns whether it was
+    /// stopped. Subtrees both versions share are skipped unread. A panic in
+    /// `f` stops the walk and is resumed once libcow has returned.
+    pub fn diff<F>(&self, other: &CowVec<T>, f: F) -> Result<bool>
+    where
+        F: FnMut(Range<usize>) -> ControlFlow<()>,
+    {
+        struct Call<F> {
+            f: F,
+            panic: Option<Box<dyn Any + Send>>,
+        }
+        unsafe extern "C" fn trampoline<F: FnMut(Range<usize>) -> ControlFlow<()>>(
+            ctx: *mut c_void,
+            offset: usize,
+            count: usize,
+        ) -> c_int {
+            let call = &mut *(ctx as *mut Call<F>);
+            match panic::catch_unwind(AssertUnwindSafe(|| (call.f)(offset..offset + count))) {
+                Ok(ControlFlow::Continue(())) => 0,
+                Ok(ControlFlow::Break(())) => 1,
+                Err(payload) => {
+                    call.panic = Some(payload);
+                    1
+                }
+            }
+        }
+        let mut call = Call { f, panic: None };
+        let mut stopped = false;
+        let status = unsafe {
+            ffi::cow_vec_diff(
+                self.raw.as_ptr(),
+                other.raw.as_ptr(),
+                Some(trampoline::<F>),
+                &mut call as *mut Call<F> as *mut c_void,
+                &mut stopped,
+            )
+        };
+        if let Some(payload) = call.panic.take() {
+            panic::resume_unwind(payload);
+        }
+        check(status)?;
+        Ok(stopped)
+    }
+
+    /// Every range `diff` reports, collected.
+    pub fn diff_ranges(&self, other: &CowVec<T>) -> Result<Vec<Range<usize>>> {
+        let mut out = Vec::new();
+        self.diff(other, |r| {
+            out.push(r);
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+
     /// The elements copied into a `Vec` (every representation).
     pub fn to_vec(&self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len());
@@ -301,9 +433,32 @@ impl<T: Element> Index<usize> for CowVec<T> {
     }
 }
 
+/// Element-wise `==`; through `cow_vec_equal` when `T::DESCRIPTOR_EQ` (the
+/// integers), so clones compare in O(1) and trees skip shared subtrees.
 impl<T: Element + PartialEq> PartialEq for CowVec<T> {
     fn eq(&self, other: &Self) -> bool {
+        if T::DESCRIPTOR_EQ {
+            return self.same_elements(other);
+        }
         self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl<T: Element + Eq> Eq for CowVec<T> {}
+
+/// Consistent with `==`: `cow_vec_hash` when `T::DESCRIPTOR_EQ` (equal
+/// vectors hash alike whatever their representations), else the length and
+/// each element.
+impl<T: Element + Eq + Hash> Hash for CowVec<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        if T::DESCRIPTOR_EQ {
+            state.write_u64(self.elements_hash());
+        } else {
+            state.write_usize(self.len());
+            for x in self {
+                x.hash(state);
+            }
+        }
     }
 }
 
