@@ -160,6 +160,55 @@ void BM_tree_extend(benchmark::State &state) {
 }
 BENCHMARK(BM_tree_extend)->Arg(n_large)->Unit(benchmark::kMillisecond);
 
+// A slice of a shared 1,000,000-element tree that cuts leaves on both
+// sides, then released: two trimmed edges, everything else shared.
+void BM_tree_slice(benchmark::State &state) {
+    std::size_t n = static_cast<std::size_t>(state.range(0));
+    cow_vec *v = built(COW_STRATEGY_STRUCTURAL, n);
+    auto idx = shuffled_indices(n / 2, 4096);
+    std::size_t k = 0;
+    for (auto _ : state) {
+        std::size_t from = idx[k++ & 4095];
+        cow_vec *s = nullptr;
+        must(cow_vec_slice(&s, v, from, n / 2), "cow_vec_slice");
+        cow_vec_release(s);
+    }
+}
+BENCHMARK(BM_tree_slice)->Arg(n_large);
+
+// Two 1,000,000-element trees joined (a version of the first with the
+// second appended), then released: the nodes along the seam are rebuilt.
+void BM_tree_concat(benchmark::State &state) {
+    std::size_t n = static_cast<std::size_t>(state.range(0));
+    cow_vec *v = built(COW_STRATEGY_STRUCTURAL, n);
+    for (auto _ : state) {
+        cow_vec *w = cow_vec_clone(v);
+        must(cow_vec_concat(&w, v), "cow_vec_concat");
+        cow_vec_release(w);
+    }
+}
+BENCHMARK(BM_tree_concat)->Arg(n_large);
+
+// A diff of two versions one set apart: the shared subtrees are skipped.
+int count_range(void *ctx, size_t, size_t) {
+    *static_cast<std::size_t *>(ctx) += 1;
+    return 0;
+}
+void BM_tree_diff_one_set(benchmark::State &state) {
+    std::size_t n = static_cast<std::size_t>(state.range(0));
+    cow_vec *v = built(COW_STRATEGY_STRUCTURAL, n);
+    cow_vec *w = cow_vec_clone(v);
+    std::uint64_t x = 0;
+    must(cow_vec_set(&w, n / 3, &x, nullptr), "cow_vec_set");
+    for (auto _ : state) {
+        std::size_t ranges = 0;
+        must(cow_vec_diff(v, w, count_range, &ranges, nullptr), "cow_vec_diff");
+        benchmark::DoNotOptimize(ranges);
+    }
+    cow_vec_release(w);
+}
+BENCHMARK(BM_tree_diff_one_set)->Arg(n_large);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -227,3 +227,43 @@ TEST_CASE("vec tree: 1,000,000 u64 take at most 1.15x the flat bytes, 999 one-se
     CHECK(added <= 4.0 * 1024 * 1024);
     for (auto x : versions) cow_vec_release(x);
 }
+
+TEST_CASE("vec tree: 10,000,000 u64: versions, slices and joins read back right and free everything [large]" *
+          doctest::skip(COW_TREE_BITS != 5 || COW_TREE_LEAF_BYTES != 512)) {
+    test::leak_check leaks;
+    const std::uint64_t n = 10000000;
+    std::vector<std::uint64_t> src(n);
+    for (std::uint64_t i = 0; i < n; ++i) src[i] = i;
+    cow_options o = structural();
+    cow_vec *v = nullptr;
+    REQUIRE(cow_vec_from_array(&v, cow_type_u64(), src.data(), n, &o) == COW_OK);
+    REQUIRE(cow_vec_len(v) == n);
+    cow_vec *w = cow_vec_clone(v);
+    std::uint64_t x = 0;
+    for (std::uint64_t i : {std::uint64_t{1}, n / 2, n - 1}) REQUIRE(cow_vec_set(&w, i, &x, nullptr) == COW_OK);
+    // Halves cut in the middle of leaves, joined back the other way round.
+    cow_vec *front = nullptr, *back = nullptr;
+    REQUIRE(cow_vec_slice(&front, v, 0, n / 2 + 7) == COW_OK);
+    REQUIRE(cow_vec_slice(&back, v, n / 2 + 7, n - (n / 2 + 7)) == COW_OK);
+    REQUIRE(cow_vec_concat(&back, front) == COW_OK);
+    REQUIRE(cow_vec_len(back) == n);
+    for (std::uint64_t i = 0; i < n; i += 999983) {
+        CHECK(at(v, i) == i);
+        CHECK(at(back, i) == (i + n / 2 + 7) % n);
+    }
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;
+    auto log = [](void *ctx, size_t off, size_t count) {
+        static_cast<std::vector<std::pair<std::size_t, std::size_t>> *>(ctx)->push_back({off, count});
+        return 0;
+    };
+    REQUIRE(cow_vec_diff(v, w, log, &ranges, nullptr) == COW_OK);
+    CHECK(ranges == (std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {n / 2, 1}, {n - 1, 1}}));
+    CHECK_FALSE(cow_vec_equal(v, back));
+    cow_vec *again = nullptr;
+    REQUIRE(cow_vec_slice(&again, back, n - (n / 2 + 7), n / 2 + 7) == COW_OK);
+    CHECK(cow_vec_equal(again, front));  // the front, back from the join
+    REQUIRE(cow_vec_concat(&again, front) == COW_OK);  // the front twice
+    CHECK(cow_vec_len(again) == 2 * (n / 2 + 7));
+    CHECK(at(again, n / 2 + 7 + 5) == 5);
+    for (cow_vec *h : {v, w, front, back, again}) cow_vec_release(h);
+}

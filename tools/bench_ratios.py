@@ -167,6 +167,21 @@ def build(table):
     for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
         t.add(f"push {nlabel} one by one (storage kept)", f"BM_vec_push_cow/{n}",
               f"BM_vec_push_std/{n}", None)
+    t.section("tree vectors (STRUCTURAL), 1,000,000 u64")
+    n = 1000000
+    t.add("one set on a shared vector, in atomic pairs", f"BM_tree_shared_set/{n}",
+          "BM_tree_atomic_pair", 90)
+    t.add("random get vs the flat get", f"BM_tree_get<COW_STRATEGY_STRUCTURAL>/{n}",
+          f"BM_tree_get<COW_STRATEGY_LAZY>/{n}", 2.5)
+    t.add("span iteration vs std::vector", f"BM_tree_iterate/{n}", f"BM_tree_iterate_std/{n}", 1.2)
+    t.add("build by push vs the flat push", f"BM_tree_push_build<COW_STRATEGY_STRUCTURAL>/{n}",
+          f"BM_tree_push_build<COW_STRATEGY_LAZY>/{n}", 2.0)
+    t.add("build by extend vs std::vector::insert", f"BM_tree_extend/{n}",
+          f"BM_tree_extend_std/{n}", 1.5)
+    t.add("slice (half, cut leaves), in atomic pairs", f"BM_tree_slice/{n}", "BM_tree_atomic_pair", 400)
+    t.add("concat of two, in atomic pairs", f"BM_tree_concat/{n}", "BM_tree_atomic_pair", 400)
+    t.add("diff of versions one set apart, in atomic pairs", f"BM_tree_diff_one_set/{n}",
+          "BM_tree_atomic_pair", None)
     t.section("map memory per entry, 1,000,000 u64 -> u64 (libcow vs std::unordered_map)")
     t.add_memory("requested bytes / entry", "BM_map_memory_cow/iterations:1/repeats:1",
                  "BM_map_memory_std/iterations:1/repeats:1", "bytes_per_entry")
