@@ -294,3 +294,261 @@ TEST_CASE("a tree version released while a write to another is copying its nodes
         });
     }
 }
+
+namespace {
+
+// u64 elements whose copies and drops are counted from every thread.
+struct counted_u64 {
+    static inline std::atomic<long> live{0};
+    static cow_status copy(void *, void *dst, const void *src) noexcept {
+        std::memcpy(dst, src, 8);
+        live++;
+        return COW_OK;
+    }
+    static void drop(void *, void *) noexcept { live--; }
+    static const cow_type *type() {
+        static const cow_type t = [] {
+            cow_type made;
+            cow_type_init(&made, 8, 8);
+            made.copy = copy;
+            made.drop = drop;
+            made.name = "counted u64";
+            return made;
+        }();
+        return &t;
+    }
+};
+
+using model = std::vector<std::uint64_t>;
+using ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+
+model sub(const model &m, std::size_t at, std::size_t n) {
+    return {m.begin() + static_cast<std::ptrdiff_t>(at), m.begin() + static_cast<std::ptrdiff_t>(at + n)};
+}
+
+model cat(const model &a, const model &b) {
+    model m = a;
+    m.insert(m.end(), b.begin(), b.end());
+    return m;
+}
+
+ranges model_diff(const model &a, const model &b) {
+    ranges out;
+    std::size_t longer = a.size() > b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < longer; ++i) {
+        if (i < a.size() && i < b.size() && a[i] == b[i]) continue;
+        if (!out.empty() && out.back().first + out.back().second == i)
+            out.back().second += 1;
+        else
+            out.push_back({i, 1});
+    }
+    return out;
+}
+
+// For worker threads, which may not use doctest's assertions: a failed call
+// reads as contents that match no model.
+model read_all(const cow_vec *v) {
+    model m;
+    cow_vec_cursor c;
+    if (!v || cow_vec_cursor_init(&c, v) != COW_OK) return {~std::uint64_t(0)};
+    const void *data;
+    std::size_t n;
+    while (cow_vec_next_span(&c, &data, &n)) {
+        std::size_t at = m.size();
+        m.resize(at + n);
+        std::memcpy(m.data() + at, data, n * 8);
+    }
+    if (m.size() != cow_vec_len(v)) m.push_back(~std::uint64_t(0));
+    return m;
+}
+
+int take_range(void *ctx, size_t offset, size_t count) {
+    static_cast<ranges *>(ctx)->push_back({offset, count});
+    return 0;
+}
+
+ranges diff_of(const cow_vec *a, const cow_vec *b) {
+    ranges r;
+    bool stopped = true;
+    if (cow_vec_diff(a, b, take_range, &r, &stopped) != COW_OK || stopped) r.push_back({SIZE_MAX, 0});
+    return r;
+}
+
+cow_vec *counted_tree(const model &m) {
+    cow_options o = COW_OPTIONS_INIT;
+    o.strategy = COW_STRATEGY_STRUCTURAL;
+    cow_vec *v = nullptr;
+    REQUIRE(cow_vec_from_array(&v, counted_u64::type(), m.data(), m.size(), &o) == COW_OK);
+    return v;
+}
+
+cow_vec *slice_of(const cow_vec *v, std::size_t at, std::size_t n) {
+    cow_vec *s = nullptr;
+    REQUIRE(cow_vec_slice(&s, v, at, n) == COW_OK);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("tree versions sliced, joined, diffed and compared by several threads while their last holders release them") {
+    test::leak_check lc;
+    long live_before = counted_u64::live;
+    // 5,000 elements: a tree of height 2 with 512-byte leaves and 32-way
+    // nodes, far deeper with the tiny test shape.
+    constexpr std::size_t n = 5000;
+    constexpr int workers = 4, rounds = 20, iterations = 20;
+    model ma(n);
+    for (std::size_t i = 0; i < n; ++i) ma[i] = i;
+    // b: a few elements set and two pushed; c: pieces of a and b joined
+    // where leaves are cut, so that it is relaxed and shares with both.
+    model mb = ma;
+    for (std::size_t at : {std::size_t(3), std::size_t(2500), std::size_t(4000)}) mb[at] = 1000000 + at;
+    mb.push_back(7);
+    mb.push_back(8);
+    model mc = cat(sub(ma, 1001, 1500), sub(mb, 17, 2000));
+    const ranges d_ab = model_diff(ma, mb), d_ca = model_diff(mc, ma);
+    const model aa = cat(ma, ma), ba = cat(mb, ma), cc = cat(mc, mc);
+    const ranges d_aa_cc = model_diff(aa, cc);
+    std::atomic<int> bad{0};
+    for (int round = 0; round < rounds; ++round) {
+        cow_vec *a = counted_tree(ma);
+        cow_vec *b = cow_vec_clone(a);
+        for (std::size_t at : {std::size_t(3), std::size_t(2500), std::size_t(4000)})
+            REQUIRE(cow_vec_set(&b, at, &mb[at], nullptr) == COW_OK);
+        REQUIRE(cow_vec_push(&b, &mb[n]) == COW_OK);
+        REQUIRE(cow_vec_push(&b, &mb[n + 1]) == COW_OK);
+        cow_vec *c = slice_of(a, 1001, 1500);
+        {
+            cow_vec *rest = slice_of(b, 17, 2000);
+            REQUIRE(cow_vec_concat(&c, rest) == COW_OK);
+            cow_vec_release(rest);
+        }
+        REQUIRE(read_all(c) == mc);
+        // One clone of a that every worker joins onto its own versions at
+        // once (a borrowed operand read by all); released after them.
+        cow_vec *common = cow_vec_clone(a);
+        // Each worker's own clones of the three versions.
+        std::vector<cow_vec *> own;
+        for (int t = 0; t < workers; ++t) {
+            own.push_back(cow_vec_clone(a));
+            own.push_back(cow_vec_clone(b));
+            own.push_back(cow_vec_clone(c));
+        }
+        std::atomic<int> started{0};
+        std::vector<std::thread> pool;
+        for (int t = 0; t < workers; ++t)
+            pool.emplace_back([&, t] {
+                cow_vec *va = own[3 * t], *vb = own[3 * t + 1], *vc = own[3 * t + 2];
+                started++;
+                for (int i = 0; i < iterations; ++i) {
+                    std::size_t off = (static_cast<std::size_t>(i) * 131 + t * 977) % (n / 2);
+                    std::size_t len = 1 + (static_cast<std::size_t>(i) * 71 + t * 13) % (n / 2);
+                    cow_vec *s = nullptr;
+                    if (cow_vec_slice(&s, va, off, len) != COW_OK || read_all(s) != sub(ma, off, len)) bad++;
+                    // b with the common clone of a joined on.
+                    cow_vec *x = cow_vec_clone(vb);
+                    if (cow_vec_concat(&x, common) != COW_OK || read_all(x) != ba) bad++;
+                    // A version joined onto a clone of itself, and a clone
+                    // joined onto itself.
+                    cow_vec *y = cow_vec_clone(va);
+                    if (cow_vec_concat(&y, va) != COW_OK || read_all(y) != aa) bad++;
+                    cow_vec *z = cow_vec_clone(vc);
+                    if (cow_vec_concat(&z, z) != COW_OK || read_all(z) != cc) bad++;
+                    // Comparisons between versions that share subtrees.
+                    if (diff_of(va, vb) != d_ab || diff_of(vc, common) != d_ca || diff_of(y, z) != d_aa_cc) bad++;
+                    if (cow_vec_equal(va, vb) || cow_vec_equal(y, z) || !cow_vec_equal(vc, vc)) bad++;
+                    // The second half of y is a again, in other nodes.
+                    cow_vec *back = nullptr;
+                    if (cow_vec_slice(&back, y, n - off, n) != COW_OK) bad++;
+                    model expect = sub(aa, n - off, n);
+                    if (read_all(back) != expect) bad++;
+                    if ((off == 0) != cow_vec_equal(back, common)) bad++;
+                    if (off == 0 && cow_vec_hash(back) != cow_vec_hash(va)) bad++;
+                    cow_vec_cursor cur;
+                    const void *data;
+                    std::size_t count;
+                    if (cow_vec_cursor_init_at(&cur, x, n + 2 + off) != COW_OK ||
+                        !cow_vec_next_span(&cur, &data, &count) ||
+                        *static_cast<const std::uint64_t *>(data) != ba[n + 2 + off])
+                        bad++;
+                    for (cow_vec *v : {s, x, y, z, back}) cow_vec_release(v);
+                }
+                // The workers are the last holders of the versions: they
+                // release them as they finish, at about the same time.
+                cow_vec_release(va);
+                cow_vec_release(vb);
+                cow_vec_release(vc);
+            });
+        // The originals go while the workers use their clones.
+        std::thread release_a([&] {
+            while (started < workers) std::this_thread::yield();
+            cow_vec_release(a);
+        });
+        std::thread release_bc([&] {
+            while (started < workers) std::this_thread::yield();
+            cow_vec_release(b);
+            cow_vec_release(c);
+        });
+        for (auto &th : pool) th.join();
+        release_a.join();
+        release_bc.join();
+        CHECK(read_all(common) == ma);
+        CHECK(cow_strong_count(common) == 1);
+        cow_vec_release(common);
+        CHECK(counted_u64::live == live_before);  // every element copy dropped exactly once
+    }
+    CHECK(bad == 0);
+}
+
+TEST_CASE("the last two versions sharing subtrees of a join are released at once while a third thread reads them") {
+    test::leak_check lc;
+    long live_before = counted_u64::live;
+    constexpr std::size_t n = 3000;
+    model m(n);
+    for (std::size_t i = 0; i < n; ++i) m[i] = i * 3;
+    std::atomic<int> bad{0};
+    for (int round = 0; round < 300; ++round) {
+        cow_vec *base = counted_tree(m);
+        // x and y share base's subtrees (and each other's where their
+        // pieces overlap); base goes first, so they are the last holders.
+        cow_vec *x = slice_of(base, 7, 2000);
+        cow_vec *y = slice_of(base, 1500, 1499);
+        {
+            cow_vec *tail = slice_of(base, 100, 900);
+            REQUIRE(cow_vec_concat(&x, tail) == COW_OK);
+            REQUIRE(cow_vec_concat(&y, x) == COW_OK);
+            cow_vec_release(tail);
+        }
+        cow_vec_release(base);
+        model mx = cat(sub(m, 7, 2000), sub(m, 100, 900));
+        model my = cat(sub(m, 1500, 1499), mx);
+        // The reader's clones are taken before the releases start.
+        cow_vec *rx = cow_vec_clone(x), *ry = cow_vec_clone(y);
+        std::atomic<bool> go{false};
+        std::thread reader([&] {
+            while (!go) std::this_thread::yield();
+            cow_vec *tail_of_y = nullptr;
+            if (cow_vec_slice(&tail_of_y, ry, 1499, mx.size()) != COW_OK || !cow_vec_equal(tail_of_y, rx) ||
+                cow_vec_hash(tail_of_y) != cow_vec_hash(rx) || !diff_of(tail_of_y, rx).empty())
+                bad++;
+            if (cow_vec_concat(&rx, ry) != COW_OK || read_all(rx) != cat(mx, my)) bad++;
+            cow_vec_release(tail_of_y);
+            cow_vec_release(rx);
+            cow_vec_release(ry);
+        });
+        std::thread tx([&] {
+            while (!go) std::this_thread::yield();
+            cow_vec_release(x);
+        });
+        std::thread ty([&] {
+            while (!go) std::this_thread::yield();
+            cow_vec_release(y);
+        });
+        go = true;
+        reader.join();
+        tx.join();
+        ty.join();
+        CHECK(counted_u64::live == live_before);
+    }
+    CHECK(bad == 0);
+}
