@@ -492,6 +492,111 @@ pub fn Vec(comptime T: type) type {
                 return x;
             }
         };
+
+        // ---- whole-vector operations: flat and tree vectors mix freely ----
+
+        /// `spans` starting at element `index`: the first span starts there.
+        /// `index == len()` gives no span; `error.OutOfRange` past it. O(1)
+        /// to start, plus O(log n) to find the first leaf of a tree.
+        pub fn spansFrom(self: *const Self, index: usize) Error!SpanIterator {
+            var it = SpanIterator{ .cursor = undefined };
+            try check(c.cow_vec_cursor_init_at(&it.cursor, self.raw, index));
+            return it;
+        }
+
+        /// `iterator` starting at element `index`; `error.OutOfRange` when
+        /// `index > len()`.
+        pub fn iteratorFrom(self: *const Self, index: usize) Error!Iterator {
+            return .{ .spans = try self.spansFrom(index), .span = &[_]T{} };
+        }
+
+        /// A new vector of the `count` elements from `offset`, with this
+        /// vector's options (a value of its own). Flat: copies them,
+        /// O(count). Tree: shares every node inside the range, O(log n).
+        /// `error.OutOfRange` when the range is not inside the vector.
+        pub fn slice(self: Self, offset: usize, count: usize) Error!Self {
+            var out: ?*c.cow_vec = null;
+            try check(c.cow_vec_slice(&out, self.raw, offset, count));
+            return .{ .raw = out.? };
+        }
+
+        /// Appends the elements of `other` (only read; it may be this vector,
+        /// which is then doubled). Two trees are joined sharing the nodes of
+        /// both, O(log n); otherwise other's elements are copied. The vector
+        /// keeps its representation.
+        pub fn concat(self: *Self, other: Self) Error!void {
+            var h: ?*c.cow_vec = self.raw;
+            defer self.raw = h.?;
+            return check(c.cow_vec_concat(&h, other.raw));
+        }
+
+        /// Equal lengths and equal elements in order, by libcow's element
+        /// equality (floats: NaN equals NaN, 0.0 equals -0.0), whatever the
+        /// representations. O(1) for clones; trees skip shared subtrees.
+        pub fn eql(self: Self, other: Self) bool {
+            return c.cow_vec_equal(self.raw, other.raw);
+        }
+
+        /// A 64-bit hash of the length and the elements, consistent with
+        /// `eql` (flat or tree); stable within a process only.
+        pub fn hash(self: Self) u64 {
+            return c.cow_vec_hash(self.raw);
+        }
+
+        /// Calls `callback(context, offset, count)` for each maximal run of
+        /// positions where this vector and `other` differ (by libcow's
+        /// element equality), in ascending order, until it returns false;
+        /// positions past the end of the shorter one differ. Returns whether
+        /// the callback stopped the walk. Subtrees both versions share are
+        /// skipped unread. The callback must not write or deinit either
+        /// vector.
+        pub fn diff(
+            self: Self,
+            other: Self,
+            context: anytype,
+            comptime callback: fn (@TypeOf(context), usize, usize) bool,
+        ) Error!bool {
+            const Context = @TypeOf(context);
+            const Trampoline = struct {
+                fn call(ctx: ?*anyopaque, offset: usize, count: usize) callconv(.C) c_int {
+                    const value: Context = if (@sizeOf(Context) == 0)
+                        undefined
+                    else
+                        @as(*const Context, @ptrCast(@alignCast(ctx.?))).*;
+                    return if (callback(value, offset, count)) 0 else 1;
+                }
+            };
+            var held = context;
+            const ctx: ?*anyopaque = if (@sizeOf(Context) == 0) null else @ptrCast(&held);
+            var stopped = false;
+            try check(c.cow_vec_diff(self.raw, other.raw, &Trampoline.call, ctx, &stopped));
+            return stopped;
+        }
+
+        /// A run of positions [offset, offset + count) where two vectors differ.
+        pub const DiffRange = struct { offset: usize, count: usize };
+
+        /// Every range `diff` reports, in a slice the caller frees with
+        /// `allocator`.
+        pub fn diffRanges(self: Self, other: Self, allocator: std.mem.Allocator) (Error || std.mem.Allocator.Error)![]DiffRange {
+            var list = std.ArrayList(DiffRange).init(allocator);
+            errdefer list.deinit();
+            const Collect = struct {
+                list: *std.ArrayList(DiffRange),
+                failed: bool = false,
+                fn add(self_: *@This(), offset: usize, count: usize) bool {
+                    self_.list.append(.{ .offset = offset, .count = count }) catch {
+                        self_.failed = true;
+                        return false;
+                    };
+                    return true;
+                }
+            };
+            var collect = Collect{ .list = &list };
+            _ = try self.diff(other, &collect, Collect.add);
+            if (collect.failed) return error.OutOfMemory;
+            return list.toOwnedSlice();
+        }
     };
 }
 

@@ -278,6 +278,259 @@ test "vector: a structural tree, read by index and by spans, edited after a clon
     try expectEqual(@as(?i16, 5), w.get(1));
 }
 
+// ---- vector: whole-vector operations, flat (lazy) and tree (structural) ----
+
+const vec_strategies = [_]cow.Strategy{ .lazy, .structural };
+
+/// 0, 7, 14, ... as a slice (the model) and as a vector with `strategy`.
+fn sevens(model: []u64, strategy: cow.Strategy) !cow.Vec(u64) {
+    for (model, 0..) |*x, i| x.* = 7 * @as(u64, i);
+    return cow.Vec(u64).initWith(model, .{ .strategy = strategy });
+}
+
+fn representationOf(strategy: cow.Strategy) cow.Representation {
+    return if (strategy == .structural) .tree else .flat;
+}
+
+/// Copies a vector's elements into a new slice (freed by the caller).
+fn toSlice(v: cow.Vec(u64)) ![]u64 {
+    const out = try std.testing.allocator.alloc(u64, v.len());
+    var it = v.iterator();
+    var i: usize = 0;
+    while (it.next()) |x| : (i += 1) out[i] = x;
+    return out;
+}
+
+fn expectElements(want: []const u64, v: cow.Vec(u64)) !void {
+    const got = try toSlice(v);
+    defer std.testing.allocator.free(got);
+    try expectEqualSlices(u64, want, got);
+}
+
+const DiffRange = cow.Vec(u64).DiffRange;
+
+/// What diff must report: the maximal runs where a and b differ, positions
+/// past the shorter one included.
+fn modelDiff(a: []const u64, b: []const u64) !std.ArrayList(DiffRange) {
+    var out = std.ArrayList(DiffRange).init(std.testing.allocator);
+    errdefer out.deinit();
+    var i: usize = 0;
+    while (i < @max(a.len, b.len)) : (i += 1) {
+        if (i < a.len and i < b.len and a[i] == b[i]) continue;
+        if (out.items.len > 0 and out.items[out.items.len - 1].offset + out.items[out.items.len - 1].count == i) {
+            out.items[out.items.len - 1].count += 1;
+        } else {
+            try out.append(.{ .offset = i, .count = 1 });
+        }
+    }
+    return out;
+}
+
+fn expectRanges(want: []const DiffRange, got: []const DiffRange) !void {
+    try expectEqual(want.len, got.len);
+    for (want, got) |w, g| {
+        try expectEqual(w.offset, g.offset);
+        try expectEqual(w.count, g.count);
+    }
+}
+
+test "vector: iteratorFrom and spansFrom start at an index" {
+    for (vec_strategies) |strategy| {
+        var model: [3000]u64 = undefined;
+        var v = try sevens(&model, strategy);
+        defer v.deinit();
+        for ([_]usize{ 0, 1, 1500, 2047, 2999, 3000 }) |start| {
+            var it = try v.iteratorFrom(start);
+            var i = start;
+            while (it.next()) |x| : (i += 1) try expectEqual(model[i], x);
+            try expectEqual(@as(usize, 3000), i);
+            var spans = try v.spansFrom(start);
+            var at = start;
+            while (spans.next()) |span| {
+                try expectEqualSlices(u64, model[at .. at + span.len], span);
+                at += span.len;
+            }
+            try expectEqual(@as(usize, 3000), at);
+        }
+        var from_1234 = try v.spansFrom(1234);
+        try expectEqual(@as(u64, 7 * 1234), from_1234.next().?[0]);
+        try expectError(error.OutOfRange, v.iteratorFrom(3001));
+        try expectError(error.OutOfRange, v.spansFrom(std.math.maxInt(usize)));
+    }
+}
+
+test "vector: slice copies a range into a value of its own" {
+    for (vec_strategies) |strategy| {
+        var model: [5000]u64 = undefined;
+        var v = try sevens(&model, strategy);
+        defer v.deinit();
+        var mid = try v.slice(1000, 2500);
+        defer mid.deinit();
+        try expectElements(model[1000..3500], mid);
+        try expectEqual(representationOf(strategy), cow.Representation.of(mid.stats()));
+        try expect(!mid.ptrEq(v));
+        var whole = try v.slice(0, 5000);
+        defer whole.deinit();
+        try expectElements(&model, whole);
+        var empty = try v.slice(5000, 0);
+        defer empty.deinit();
+        try expectEqual(@as(usize, 0), empty.len());
+        try expectError(error.OutOfRange, v.slice(5001, 0));
+        try expectError(error.OutOfRange, v.slice(4000, 1001));
+        // Writes to either stay there.
+        _ = try mid.set(0, 1);
+        _ = try v.set(1001, 2);
+        try expectEqual(@as(?u64, 7000), v.get(1000));
+        try expectEqual(@as(?u64, 7 * 1001), mid.get(1));
+    }
+}
+
+test "vector: concat appends across representations; the argument is unchanged" {
+    for (vec_strategies) |strategy| {
+        for (vec_strategies) |other_strategy| {
+            var model_a: [3000]u64 = undefined;
+            var model_b: [2000]u64 = undefined;
+            var a = try sevens(&model_a, strategy);
+            defer a.deinit();
+            var b = try sevens(&model_b, other_strategy);
+            defer b.deinit();
+            _ = try b.set(0, 99);
+            model_b[0] = 99;
+            var before = try a.clone();
+            defer before.deinit();
+            try a.concat(b);
+            const want = try std.mem.concat(std.testing.allocator, u64, &.{ &model_a, &model_b });
+            defer std.testing.allocator.free(want);
+            try expectElements(want, a);
+            try expectElements(&model_b, b);
+            try expectElements(&model_a, before);
+            try expectEqual(representationOf(strategy), cow.Representation.of(a.stats()));
+            try b.concat(b);
+            const doubled = try std.mem.concat(std.testing.allocator, u64, &.{ &model_b, &model_b });
+            defer std.testing.allocator.free(doubled);
+            try expectElements(doubled, b);
+            var empty = try cow.Vec(u64).init(&.{});
+            defer empty.deinit();
+            try a.concat(empty);
+            try expectEqual(@as(usize, 5000), a.len());
+        }
+    }
+}
+
+test "vector: eql and hash agree across representations" {
+    for (vec_strategies) |strategy| {
+        var model: [4000]u64 = undefined;
+        var v = try sevens(&model, strategy);
+        defer v.deinit();
+        var flat = try cow.Vec(u64).init(&model);
+        defer flat.deinit();
+        var tree = try cow.Vec(u64).initWith(&model, .{ .strategy = .structural });
+        defer tree.deinit();
+        var copy = try v.clone();
+        defer copy.deinit();
+        for ([_]cow.Vec(u64){ flat, tree, copy }) |same| {
+            try expect(v.eql(same));
+            try expectEqual(v.hash(), same.hash());
+        }
+        _ = try copy.set(3999, 1);
+        try expect(!v.eql(copy));
+        try expect(v.hash() != copy.hash());
+        _ = try copy.set(3999, 7 * 3999);
+        try expect(v.eql(copy));
+        try expectEqual(v.hash(), copy.hash());
+        _ = try copy.pop();
+        try expect(!v.eql(copy)); // a prefix is not equal
+        var e1 = try cow.Vec(u64).initWith(&.{}, .{ .strategy = strategy });
+        defer e1.deinit();
+        var e2 = try cow.Vec(u64).init(&.{});
+        defer e2.deinit();
+        try expect(e1.eql(e2));
+        try expectEqual(e1.hash(), e2.hash());
+        // Floats by libcow's equality: NaN equals NaN, 0.0 equals -0.0.
+        var f = try cow.Vec(f64).initWith(&.{ std.math.nan(f64), 0.0 }, .{ .strategy = strategy });
+        defer f.deinit();
+        var g = try cow.Vec(f64).init(&.{ std.math.nan(f64), -0.0 });
+        defer g.deinit();
+        try expect(f.eql(g));
+        try expectEqual(f.hash(), g.hash());
+    }
+}
+
+test "vector: diff reports the ranges where two versions differ, and stops" {
+    for (vec_strategies) |strategy| {
+        var model_a: [5000]u64 = undefined;
+        var a = try sevens(&model_a, strategy);
+        defer a.deinit();
+        var b = try a.clone();
+        defer b.deinit();
+        var model_b: [5002]u64 = undefined;
+        @memcpy(model_b[0..5000], &model_a);
+        for ([_]usize{ 3, 4, 5, 2600, 4998, 4999 }) |i| {
+            _ = try b.set(i, 1);
+            model_b[i] = 1;
+        }
+        try b.extend(&.{ 8, 9 });
+        model_b[5000] = 8;
+        model_b[5001] = 9;
+        var want = try modelDiff(&model_a, &model_b);
+        defer want.deinit();
+        try expectRanges(&.{ .{ .offset = 3, .count = 3 }, .{ .offset = 2600, .count = 1 }, .{ .offset = 4998, .count = 4 } }, want.items);
+
+        const ab = try a.diffRanges(b, std.testing.allocator);
+        defer std.testing.allocator.free(ab);
+        try expectRanges(want.items, ab);
+        const ba = try b.diffRanges(a, std.testing.allocator);
+        defer std.testing.allocator.free(ba);
+        try expectRanges(want.items, ba);
+
+        // Against the other representation of the same elements.
+        var other = try cow.Vec(u64).initWith(&model_b, .{ .strategy = if (strategy == .structural) .lazy else .structural });
+        defer other.deinit();
+        const ac = try a.diffRanges(other, std.testing.allocator);
+        defer std.testing.allocator.free(ac);
+        try expectRanges(want.items, ac);
+        const Count = struct {
+            fn add(n: *usize, _: usize, _: usize) bool {
+                n.* += 1;
+                return true;
+            }
+        };
+        var calls: usize = 0;
+        try expect(!try b.diff(other, &calls, Count.add));
+        try expectEqual(@as(usize, 0), calls);
+
+        // Returning false stops after that range.
+        const FirstTwo = struct {
+            seen: [3]DiffRange = undefined,
+            n: usize = 0,
+            fn add(self: *@This(), offset: usize, count: usize) bool {
+                self.seen[self.n] = .{ .offset = offset, .count = count };
+                self.n += 1;
+                return self.n < 2;
+            }
+        };
+        var first_two = FirstTwo{};
+        try expect(try a.diff(b, &first_two, FirstTwo.add));
+        try expectRanges(want.items[0..2], first_two.seen[0..first_two.n]);
+
+        // A context of no size.
+        const Never = struct {
+            fn stop(_: void, _: usize, _: usize) bool {
+                return false;
+            }
+        };
+        try expect(try a.diff(b, {}, Never.stop));
+        try expect(!try a.diff(a, {}, Never.stop));
+
+        // Against an empty vector every position differs.
+        var empty = try cow.Vec(u64).init(&.{});
+        defer empty.deinit();
+        const all = try a.diffRanges(empty, std.testing.allocator);
+        defer std.testing.allocator.free(all);
+        try expectRanges(&.{.{ .offset = 0, .count = 5000 }}, all);
+    }
+}
+
 // ---- map ----
 
 test "map: insert, remove, contains, iteration" {
