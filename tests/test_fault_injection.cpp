@@ -875,15 +875,17 @@ TEST_CASE("tree concatenations: every allocation and element copy fails once, cl
                              expect::some_in_leaves);
         concat_fails_cleanly(fa, k, "leaves merge at the seam, shared slot (path copies)",
                              [&] { return shared_pieces(0, 2001, 1003, 2500); }, expect::some_in_leaves);
+        // The tail (3003 = 59 past a boundary of 128, 3 past one of 4)
+        // merges with other's first leaf (cut 63 = 63 and 3 past one).
         concat_fails_cleanly(fa, k, "a slot with a tail, which goes between the trees", [&] {
             concat_operands ops;
             ops.slot_model = iota_model(3003, 90000);
             ops.slot = tree_of_model(k, ops.slot_model);
-            ops.held.push_back(piece(7, 3000));
+            ops.held.push_back(piece(63, 3000));
             ops.other = ops.held.back();
-            ops.other_model = sub(m, 7, 3000);
+            ops.other_model = sub(m, 63, 3000);
             return ops;
-        }, expect::any);
+        }, expect::some_in_leaves);
         concat_fails_cleanly(fa, k, "a shared slot with a tail", [&] {
             concat_operands ops;
             ops.base_model = ops.slot_model = iota_model(3003, 90000);
@@ -948,6 +950,16 @@ TEST_CASE("tree concatenations: every allocation and element copy fails once, cl
             ops.other_model = m;
             return ops;
         }, expect::any);
+        concat_fails_cleanly(fa, k, "short slot, short other", [&] {
+            concat_operands ops;
+            ops.base_model = ops.slot_model = {60001, 60002, 60003};
+            ops.other_model = {70001};
+            ops.base = tree_of_model(k, ops.slot_model);
+            ops.slot = cow_vec_clone(ops.base);
+            ops.held.push_back(tree_of_model(k, ops.other_model));
+            ops.other = ops.held.back();
+            return ops;
+        }, expect::some);
         CHECK(values_of(k, big) == m);
         cow_vec_release(big);
         CHECK(k.live() == 0);
@@ -959,7 +971,7 @@ TEST_CASE("flat slices and concatenations: every allocation and element copy fai
     element_kinds kinds;
     test::allocator_scope alloc;
     auto &fa = alloc.allocator;
-    for (std::uint32_t strategy : {COW_STRATEGY_LAZY, COW_STRATEGY_EAGER}) {
+    for (std::uint32_t strategy : {COW_STRATEGY_LAZY, COW_STRATEGY_EAGER, COW_STRATEGY_THRESHOLD}) {
         for (const element_kind &k : kinds.all()) {
             INFO("elements: " << std::string(k.name) << ", strategy " << strategy);
             model m = iota_model(300);
