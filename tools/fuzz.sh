@@ -9,6 +9,7 @@
 #   FUZZ_SEED=N                        libFuzzer's random seed (default: a new one each run)
 #   FUZZ_TINY_TREES=1                  build with 4-way trees and 16-byte leaves (build-fuzz-tiny),
 #                                      so that trees many levels deep come from short inputs
+#   FUZZ_BUILD=DIR                     build and run in DIR instead (one directory per tree shape)
 # Findings are kept in build-fuzz/findings/<target>/ (see fuzz/README text).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -21,6 +22,7 @@ if [ "${FUZZ_TINY_TREES:-0}" = 1 ]; then
     BUILD=build-fuzz-tiny
     tree_options=(-Dtree_bits=2 -Dtree_leaf_bytes=16)
 fi
+BUILD="${FUZZ_BUILD:-$BUILD}"
 ensure_packages "${BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 
 # libcow is built with -fsanitize=fuzzer-no-link so that libFuzzer sees the
