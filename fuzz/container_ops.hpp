@@ -121,9 +121,10 @@ public:
         for (auto v : r.elems)
             if (v) w.sync_count(as_ptr(v));
     }
-    // A tree with a private root whose leaves other versions may share.
+    // A tree with a private root whose leaves other versions (or other
+    // places of itself) may share.
     bool tree_maybe_shared(const rep_model &r) const {
-        return r.is_tree() && w.family_members(r.family) > 1;
+        return w.shares_nodes(r);
     }
 
     // Every element of a freshly copied container: called by world::copied.
@@ -348,6 +349,24 @@ public:
     void op_vec_reserve();
     void op_vec_mut(bool one, target *given = nullptr);
     void op_vec_into();
+    void op_vec_slice();
+    void op_vec_concat();
+    void op_vec_compare();
+    void op_vec_diff();
+    void op_vec_cursor_at();
+    // The vector operands of the comparisons: NULL (an empty vector), a
+    // vector, or a handle of another kind or none (never equal to anything).
+    struct vec_operand {
+        const void *h = nullptr;
+        const rep_model *m = nullptr;
+        bool wrong = false;
+        std::size_t len() const { return m ? m->elems.size() : 0; }
+    };
+    vec_operand draw_vec_operand();
+    vec_operand operand_of(const void *h);
+    bool elem_equal(elem_kind k, std::uint64_t a, std::uint64_t b);
+    bool model_equal(const vec_operand &a, const vec_operand &b);
+    std::vector<std::pair<std::size_t, std::size_t>> model_diff(const vec_operand &a, const vec_operand &b);
     key_draw draw_key(const rep_model *m, expectation &e);
     void op_map_new();
     void op_map_insert(target *given = nullptr);

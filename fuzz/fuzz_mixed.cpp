@@ -115,7 +115,8 @@ struct mixed_fuzzer : container_fuzzer {
     enum class mixed_op : std::uint8_t {
         bytes_new, bytes_new_2, vec_new, map_new, box_new, clone, clone_2, release, vec_push,
         vec_push_2, vec_set, vec_erase, vec_get_mut, vec_get_mut_2, map_insert, map_insert_2,
-        map_get_mut, map_remove, box_make_mut, vec_into, stats, arm_failure, count
+        map_get_mut, map_remove, box_make_mut, vec_into, stats, arm_failure, vec_slice, vec_concat,
+        vec_compare, vec_diff, vec_cursor_at, count
     };
     void step() {
         switch (draw_op<mixed_op>()) {
@@ -136,6 +137,11 @@ struct mixed_fuzzer : container_fuzzer {
         case mixed_op::vec_into: op_vec_into(); break;
         case mixed_op::stats: op_stats(); break;
         case mixed_op::arm_failure: op_arm_failure(); break;
+        case mixed_op::vec_slice: op_vec_slice(); break;
+        case mixed_op::vec_concat: op_vec_concat(); break;
+        case mixed_op::vec_compare: op_vec_compare(); break;
+        case mixed_op::vec_diff: op_vec_diff(); break;
+        case mixed_op::vec_cursor_at: op_vec_cursor_at(); break;
         case mixed_op::count: break;  // never drawn
         }
     }

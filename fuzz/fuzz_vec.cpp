@@ -24,7 +24,7 @@ struct vec_fuzzer : container_fuzzer {
     enum class vec_op : std::uint8_t {
         create, create_2, clone, clone_2, release, push, push_2, insert, set, extend, pop, erase,
         truncate, clear, reserve, get_mut, make_mut, make_mut_generic, into, stats, queries,
-        arm_failure, count
+        arm_failure, slice, concat, concat_2, compare, diff, cursor_at, count
     };
     void step() {
         switch (draw_op<vec_op>()) {
@@ -47,6 +47,11 @@ struct vec_fuzzer : container_fuzzer {
         case vec_op::stats: op_stats(); break;
         case vec_op::queries: op_container_queries(); break;
         case vec_op::arm_failure: op_arm_failure(); break;
+        case vec_op::slice: op_vec_slice(); break;
+        case vec_op::concat: case vec_op::concat_2: op_vec_concat(); break;
+        case vec_op::compare: op_vec_compare(); break;
+        case vec_op::diff: op_vec_diff(); break;
+        case vec_op::cursor_at: op_vec_cursor_at(); break;
         case vec_op::count: break;  // never drawn
         }
     }

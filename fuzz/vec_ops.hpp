@@ -1,8 +1,12 @@
 // The cow_vec operations of the container fuzz targets: create (empty, with
 // capacity, from an array), push / insert / set one element, extend, pop /
-// erase / truncate / clear, reserve, make_mut / get_mut and into. Members of
-// container_fuzzer (container_ops.hpp), which models the handle elements.
+// erase / truncate / clear, reserve, make_mut / get_mut and into; and the
+// whole-vector operations: slice, concat, equal and hash, diff, cursors from
+// an index. Members of container_fuzzer (container_ops.hpp), which models
+// the handle elements.
 #pragma once
+#include <climits>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -362,6 +366,311 @@ inline void container_fuzzer::op_vec_into() {
         take_out(k, was_shared, values[i], static_cast<unsigned char *>(owned.data) + i * es, maybe_shared);
     w.released(old);
     cow_owned_free(&owned);
+}
+
+// ---- whole-vector operations ---------------------------------------------
+
+// cow_vec_slice into a pool slot: a new value of its own (a new lineage, the
+// source's strategy and options). A flat slice copies its elements (handles
+// cloned, one each); a tree slice shares the source's nodes inside the range
+// and copies at most the boundary leaves, so its handle elements are read
+// back (settle_tree) and their counts bounded like a family's.
+inline void container_fuzzer::op_vec_slice() {
+    int j = draw_slot();
+    expectation e;
+    const void *src = draw_source(e);
+    rep_model *m = nullptr;
+    if (e.ok()) {
+        m = &w.rep(src);
+        if (m->kind != COW_KIND_VEC) {
+            e.add(true, COW_ETYPE);
+            m = nullptr;
+        }
+    }
+    std::size_t len = m ? m->elems.size() : 0, offset, count;
+    switch (in.ConsumeIntegralInRange<int>(0, 7)) {
+    case 0:
+        offset = draw_index(in, len);
+        count = draw_index(in, len);
+        break;
+    case 1:
+        // offset + count wraps around.
+        offset = in.ConsumeIntegralInRange<std::size_t>(1, len + 1);
+        count = SIZE_MAX - in.ConsumeIntegralInRange<std::size_t>(0, 2);
+        break;
+    default:
+        offset = in.ConsumeIntegralInRange<std::size_t>(0, len);
+        count = in.ConsumeIntegralInRange<std::size_t>(0, len - offset);
+    }
+    if (m) e.add(offset > len || count > len - offset, COW_ERANGE);
+    bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+    e.add(null_out, COW_EINVAL);
+    cow_vec *out = sentinel<cow_vec>();
+    before_call bc;
+    cow_status st = sweep_call([&] {
+        return cow_vec_slice(null_out ? nullptr : &out, static_cast<const cow_vec *>(src), offset, count);
+    }, [&] { FUZZ_CHECK(out == sentinel<cow_vec>()); });
+    if (!FUZZ_JUDGE("cow_vec_slice", e, st, bc)) {
+        FUZZ_CHECK(out == sentinel<cow_vec>());
+        return bc.unchanged();
+    }
+    FUZZ_CHECK(out != nullptr && out != src);
+    w.sliced_vec(out, src, offset, count);
+    if (m->is_tree()) {
+        settle_tree(out);
+    } else {
+        std::vector<std::size_t> pos;
+        for (std::size_t i = 0; i < count; ++i) pos.push_back(i);
+        settle(out, pos, {});
+    }
+    put(j, out);
+}
+
+// cow_vec_concat: *slot gets other's elements appended; other (a pool value,
+// or *slot itself) is borrowed and stays as it was. A write like any other:
+// under a shared slot it makes a copy, counted once in the slot's lineage.
+// Two trees join and share other's nodes (their families become one; a join
+// of two relatives, or of a tree with itself, is self-shared); anything else
+// is copied element by element (handles cloned once each).
+constexpr std::size_t max_concat_len = 2048;
+inline void container_fuzzer::op_vec_concat() {
+    target t = draw_target();
+    rep_model *m = model_of(t, COW_KIND_VEC);
+    expectation e = t.defects;
+    const void *other;
+    if (t.valid() && in.ConsumeIntegralInRange<int>(0, 3) == 0) other = t.handle();
+    else other = draw_source(e);
+    rep_model *om = nullptr;
+    if (w.known(other) && other != fake) {
+        om = &w.rep(other);
+        if (om->kind != COW_KIND_VEC) {
+            e.add(true, COW_ETYPE);
+            om = nullptr;
+        }
+    }
+    if (m && om) e.add(m->ek != om->ek, COW_ETYPE);
+    std::vector<std::uint64_t> added = om ? om->elems : std::vector<std::uint64_t>{};
+    rep_model other_before = om ? *om : rep_model{};
+    std::size_t n = added.size(), len = m ? m->elems.size() : 0, es = m ? size_of(m->ek) : 1;
+    // Concatenating a vector with itself doubles it: the model (and every
+    // check, which reads all elements) stays small.
+    if (len + n > max_concat_len) return trace("cow_vec_concat skipped: too long a result");
+    bool joins = m && om && m->is_tree() && om->is_tree();
+    void *old = t.handle();
+    before_call bc;
+    cow_status st = sweep_call([&] { return cow_vec_concat(t.slot<cow_vec>(), static_cast<const cow_vec *>(other)); },
+                               [&] {
+                                   FUZZ_CHECK(t.handle() == old);
+                                   if (joins) w.tree_joined(*m, n);
+                               }, old);
+    if (!FUZZ_JUDGE("cow_vec_concat", e, st, bc)) {
+        if (joins) w.tree_joined(*m, n);
+        return failed(t, old, bc);
+    }
+    bool self_shared = false;
+    if (joins && n > 0) {
+        self_shared = om->family == m->family || om->self_shared;
+        w.merge_families(m->family, om->family);
+        w.tree_joined(*m, n);
+    }
+    bool tree = m->is_tree();
+    w.edited(old, t.handle(), n > 0, len * es, [&](rep_model &r) {
+        r.elems.insert(r.elems.end(), added.begin(), added.end());
+        r.self_shared = r.self_shared || self_shared;
+    });
+    // The other operand is unchanged (unless it is the slot, written in
+    // place); world::check compares the library's value with this model.
+    if (other != old || t.handle() != old) FUZZ_CHECK(w.rep(other).elems == other_before.elems);
+    if (!joins && (t.handle() == old || tree)) {
+        std::vector<std::size_t> pos;
+        for (std::size_t i = 0; i < n; ++i) pos.push_back(len + i);
+        settle(t.handle(), pos, {});
+    }
+    settle_tree(t.handle());
+}
+
+inline container_fuzzer::vec_operand container_fuzzer::operand_of(const void *h) {
+    vec_operand o;
+    o.h = h;
+    if (!h) return o;
+    if (h == fake || !w.known(h) || w.rep(h).kind != COW_KIND_VEC) {
+        o.wrong = true;
+        return o;
+    }
+    o.m = &w.rep(h);
+    return o;
+}
+
+inline container_fuzzer::vec_operand container_fuzzer::draw_vec_operand() {
+    int k = in.ConsumeIntegralInRange<int>(0, world::slots + 2);
+    if (k == world::slots) return operand_of(nullptr);
+    if (k == world::slots + 1) return operand_of(foreign());
+    if (k == world::slots + 2) return operand_of(fake);
+    return operand_of(w.slot[k]);
+}
+
+// The element types' equality (cow_type docs): floats with NaN == NaN and
+// -0.0 == +0.0; handles the same value, or byte values (buffers, strings)
+// of one kind with the same contents; the rest by value.
+inline bool container_fuzzer::elem_equal(elem_kind k, std::uint64_t a, std::uint64_t b) {
+    if (k == elem_kind::f64) {
+        double x, y;
+        std::memcpy(&x, &a, 8);
+        std::memcpy(&y, &b, 8);
+        return (std::isnan(x) && std::isnan(y)) || x == y;
+    }
+    if (k != elem_kind::handle || a == b) return a == b;
+    if (!a || !b) return false;
+    const rep_model &x = w.rep(as_ptr(a)), &y = w.rep(as_ptr(b));
+    bool bytes = x.kind == COW_KIND_BUF || x.kind == COW_KIND_STR;
+    return bytes && x.kind == y.kind && x.bytes == y.bytes;
+}
+
+inline bool container_fuzzer::model_equal(const vec_operand &a, const vec_operand &b) {
+    if (a.wrong || b.wrong) return false;
+    if (a.h == b.h) return true;
+    if (a.len() != b.len()) return false;
+    if (a.m && b.m && a.m->ek != b.m->ek) return false;
+    for (std::size_t i = 0; i < a.len(); ++i)
+        if (!elem_equal(a.m->ek, a.m->elems[i], b.m->elems[i])) return false;
+    return true;
+}
+
+// The maximal ascending ranges of positions where a and b differ; the
+// positions past the shorter one differ.
+inline std::vector<std::pair<std::size_t, std::size_t>> container_fuzzer::model_diff(const vec_operand &a,
+                                                                                    const vec_operand &b) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    std::size_t common = std::min(a.len(), b.len()), longer = std::max(a.len(), b.len());
+    std::size_t open = SIZE_MAX;
+    for (std::size_t i = 0; i < longer; ++i) {
+        bool differ = i >= common || !elem_equal(a.m->ek, a.m->elems[i], b.m->elems[i]);
+        if (differ && open == SIZE_MAX) open = i;
+        if (!differ && open != SIZE_MAX) {
+            out.emplace_back(open, i - open);
+            open = SIZE_MAX;
+        }
+    }
+    if (open != SIZE_MAX) out.emplace_back(open, longer - open);
+    return out;
+}
+
+// cow_vec_equal and cow_vec_hash: two drawn operands (NULL, wrong kinds and
+// fake pointers included), then every pair of pool values: equal exactly
+// when the models are, and equal vectors hash alike.
+inline void container_fuzzer::op_vec_compare() {
+    vec_operand a = draw_vec_operand(), b = in.ConsumeIntegralInRange<int>(0, 7) == 0 ? a : draw_vec_operand();
+    before_call bc;
+    bool eq = model_equal(a, b);
+    FUZZ_CHECK(cow_vec_equal(static_cast<const cow_vec *>(a.h), static_cast<const cow_vec *>(b.h)) == eq);
+    FUZZ_CHECK(cow_vec_equal(static_cast<const cow_vec *>(b.h), static_cast<const cow_vec *>(a.h)) == eq);
+    std::uint64_t ha = cow_vec_hash(static_cast<const cow_vec *>(a.h));
+    FUZZ_CHECK(ha == cow_vec_hash(static_cast<const cow_vec *>(a.h)));
+    // Another kind (or no handle) hashes as an empty vector.
+    if (a.wrong) FUZZ_CHECK(ha == cow_vec_hash(nullptr));
+    if (eq) FUZZ_CHECK(ha == cow_vec_hash(static_cast<const cow_vec *>(b.h)));
+    std::vector<vec_operand> all{operand_of(nullptr)};
+    for (void *h : w.slot) all.push_back(operand_of(h));
+    std::vector<std::uint64_t> hashes;
+    for (const vec_operand &o : all) hashes.push_back(cow_vec_hash(static_cast<const cow_vec *>(o.h)));
+    for (std::size_t i = 0; i < all.size(); ++i)
+        for (std::size_t k = i + 1; k < all.size(); ++k) {
+            bool same = model_equal(all[i], all[k]);
+            if (tracing() && same != cow_vec_equal(static_cast<const cow_vec *>(all[i].h), static_cast<const cow_vec *>(all[k].h)))
+                std::fprintf(stderr, "  cow_vec_equal(%p, %p) is not %d\n", all[i].h, all[k].h, same);
+            FUZZ_CHECK(cow_vec_equal(static_cast<const cow_vec *>(all[i].h), static_cast<const cow_vec *>(all[k].h)) == same);
+            if (same) FUZZ_CHECK(hashes[i] == hashes[k]);
+        }
+    trace("cow_vec_equal/hash (checked against the model)");
+    bc.unchanged();
+}
+
+namespace diff_detail {
+struct diff_ctx {
+    std::vector<std::pair<std::size_t, std::size_t>> got;
+    std::size_t stop_at = 0;  // the call (1-based) that returns stop_value; 0: none
+    int stop_value = 1;
+};
+inline int diff_fn(void *ctx, std::size_t offset, std::size_t count) {
+    auto *d = static_cast<diff_ctx *>(ctx);
+    d->got.emplace_back(offset, count);
+    return d->got.size() == d->stop_at ? d->stop_value : 0;
+}
+}  // namespace diff_detail
+
+// cow_vec_diff: the exact ranges the models give, in order; a callback that
+// returns non-zero at its k-th call stops the walk there (*out_stopped).
+inline void container_fuzzer::op_vec_diff() {
+    vec_operand a = draw_vec_operand(), b = in.ConsumeIntegralInRange<int>(0, 7) == 0 ? a : draw_vec_operand();
+    expectation e;
+    e.add(a.wrong || b.wrong, COW_ETYPE);
+    if (a.m && b.m) e.add(a.m->ek != b.m->ek, COW_ETYPE);
+    bool null_fn = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+    e.add(null_fn, COW_EINVAL);
+    bool null_stopped = in.ConsumeIntegralInRange<int>(0, 7) == 0;
+    std::vector<std::pair<std::size_t, std::size_t>> want;
+    if (e.ok()) want = model_diff(a, b);
+    diff_detail::diff_ctx d;
+    if (in.ConsumeBool()) d.stop_at = in.ConsumeIntegralInRange<std::size_t>(1, want.size() + 1);
+    static const int stops[] = {1, -1, 2, INT_MIN, INT_MAX};
+    d.stop_value = stops[in.ConsumeIntegralInRange<int>(0, 4)];
+    bool expect_stop = d.stop_at >= 1 && d.stop_at <= want.size();
+    if (expect_stop) want.resize(d.stop_at);
+    bool stopped = !expect_stop;  // the opposite of what must be written
+    before_call bc;
+    cow_status st = cow_vec_diff(static_cast<const cow_vec *>(a.h), static_cast<const cow_vec *>(b.h),
+                                 null_fn ? nullptr : diff_detail::diff_fn, &d, null_stopped ? nullptr : &stopped);
+    if (!FUZZ_JUDGE("cow_vec_diff", e, st, bc)) {
+        FUZZ_CHECK(d.got.empty() && stopped == !expect_stop);
+        return bc.unchanged();
+    }
+    if (tracing())
+        for (auto [at, n] : d.got) std::fprintf(stderr, "  (diff range %zu +%zu)\n", at, n);
+    FUZZ_CHECK(d.got == want);
+    if (!null_stopped) FUZZ_CHECK(stopped == expect_stop);
+    bc.unchanged();
+}
+
+// cow_vec_cursor_init_at: the spans from the index cover the elements from
+// there, in order, where cow_vec_get finds them.
+inline void container_fuzzer::op_vec_cursor_at() {
+    expectation e;
+    const void *src = draw_source(e);
+    rep_model *m = nullptr;
+    if (e.ok()) {
+        m = &w.rep(src);
+        if (m->kind != COW_KIND_VEC) {
+            e.add(true, COW_ETYPE);
+            m = nullptr;
+        }
+    }
+    std::size_t len = m ? m->elems.size() : 0;
+    std::size_t index = in.ConsumeBool() ? in.ConsumeIntegralInRange<std::size_t>(0, len) : draw_index(in, len);
+    if (m) e.add(index > len, COW_ERANGE);
+    bool null_cursor = in.ConsumeIntegralInRange<int>(0, 15) == 0;
+    e.add(null_cursor, COW_EINVAL);
+    auto *v = static_cast<const cow_vec *>(src);
+    cow_vec_cursor c;
+    before_call bc;
+    cow_status st = cow_vec_cursor_init_at(null_cursor ? nullptr : &c, v, index);
+    if (!FUZZ_JUDGE("cow_vec_cursor_init_at", e, st, bc)) return bc.unchanged();
+    std::size_t es = size_of(m->ek), seen = index, count = 0, spans = 0;
+    const void *span = nullptr;
+    while (cow_vec_next_span(&c, &span, &count)) {
+        FUZZ_CHECK(count >= 1 && seen + count <= len);
+        for (std::size_t k = 0; k < count; ++k) {
+            const unsigned char *p = static_cast<const unsigned char *>(span) + k * es;
+            FUZZ_CHECK(p == cow_vec_get(v, seen + k));
+            FUZZ_CHECK(decode(m->ek, p) == m->elems[seen + k]);
+        }
+        seen += count;
+        spans += 1;
+        if (m->is_tree()) FUZZ_CHECK(count * es <= tree_leaf_bytes_max(es));
+    }
+    FUZZ_CHECK(seen == len);
+    if (!m->is_tree()) FUZZ_CHECK(spans == (index < len ? 1u : 0u));
+    FUZZ_CHECK(!cow_vec_next_span(&c, &span, &count));
+    bc.unchanged();
 }
 
 }  // namespace fuzz

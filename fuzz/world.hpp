@@ -94,9 +94,13 @@ struct rep_model {
     std::uint64_t threshold = 0;
     int lineage = -1;             // index in world::lineages; -1: statistics off
     std::uint64_t handles = 0;    // the strong count the library must report
-    // Trees: the versions made from one another by writes share nodes; they
-    // form a family. A tree alone in its family holds every node alone.
+    // Trees: the versions made from one another by writes, slices and
+    // joins share nodes; they form a family. A tree alone in its family
+    // holds every node alone, unless it is self-shared: a join of two trees
+    // of one family (a vector concatenated with itself or with a relative)
+    // may hold one node at several places, one reference for all of them.
     int family = -1;
+    bool self_shared = false;
     bool is_tree() const { return kind == COW_KIND_VEC && strategy == COW_STRATEGY_STRUCTURAL; }
 };
 
@@ -263,6 +267,36 @@ public:
         for (auto &[p, r] : reps) n += r.is_tree() && r.family == family;
         return n;
     }
+    // Whether a tree may hold nodes that are held elsewhere too (by another
+    // version, or at another place of itself).
+    bool shares_nodes(const rep_model &r) const {
+        return r.is_tree() && (r.self_shared || family_members(r.family) > 1);
+    }
+    // Two families become one: a tree joined with another holds its nodes.
+    void merge_families(int into, int from) {
+        if (into == from) return;
+        for (auto &[p, r] : reps)
+            if (r.is_tree() && r.family == from) r.family = into;
+    }
+    // A vector made by cow_vec_slice: elements [off, off + len) of `from`,
+    // with its strategy and options and a lineage of its own. A tree slice
+    // shares the nodes inside the range: it joins the source's family.
+    void sliced_vec(void *h, const void *from, std::size_t off, std::size_t len) {
+        FUZZ_CHECK(h && !known(h));
+        rep_model r = rep(from);
+        r.elems.assign(r.elems.begin() + static_cast<std::ptrdiff_t>(off),
+                       r.elems.begin() + static_cast<std::ptrdiff_t>(off + len));
+        r.owner = nullptr;
+        r.off = 0;
+        r.handles = 1;
+        if (r.lineage >= 0) {
+            r.lineage = static_cast<int>(lineages.size());
+            lineages.emplace_back();
+            lineages.back().tree = r.is_tree();
+            lineages.back().elem_size = r.is_tree() ? size_of(r.ek) : 0;
+        }
+        reps.emplace(h, std::move(r));
+    }
     // Whether h is an element of a tree whose family has other members:
     // the references to h of leaves shared between versions are counted once.
     bool held_by_shared_tree(const void *h) const {
@@ -270,7 +304,7 @@ public:
         for (auto &[p, r] : reps)
             if (r.is_tree()) members[r.family] += 1;
         for (auto &[p, r] : reps) {
-            if (!r.is_tree() || members[r.family] < 2 || r.ek != elem_kind::handle) continue;
+            if (!r.is_tree() || (members[r.family] < 2 && !r.self_shared) || r.ek != elem_kind::handle) continue;
             for (auto v : r.elems)
                 if (reinterpret_cast<const void *>(static_cast<std::uintptr_t>(v)) == h) return true;
         }
@@ -304,7 +338,7 @@ public:
     void died(const void *h) {
         rep_model &r = rep(h);
         std::vector<const void *> inner = inner_handles(r);
-        bool shared_nodes = r.is_tree() && family_members(r.family) > 1;
+        bool shared_nodes = shares_nodes(r);
         reps.erase(h);
         unsynced.erase(h);
         if (shared_nodes)
@@ -351,11 +385,22 @@ public:
     void tree_written(const rep_model &before, tree_cost cost, bool root_shared) {
         lineage_model *l = lin(before);
         if (!l || !cost.path) return;
-        if (!root_shared && family_members(before.family) == 1) return;
+        if (!root_shared && !shares_nodes(before)) return;
         std::uint64_t n = before.elems.size();
         l->pending_elem_bytes += n * size_of(before.ek);
         l->pending_nodes_max += tree_nodes_max(n);
         if (root_shared && cost.reaches_leaf) l->pending_nodes_min += 1;
+    }
+
+    // A join of two trees (cow_vec_concat) may copy the nodes along the
+    // seam of either, which other versions may hold, whatever its own root:
+    // the bounds of a write over both values, and no least copy.
+    void tree_joined(const rep_model &before, std::uint64_t other_len) {
+        lineage_model *l = lin(before);
+        if (!l) return;
+        std::uint64_t n = before.elems.size();
+        l->pending_elem_bytes += (n + other_len) * size_of(before.ek);
+        l->pending_nodes_max += tree_nodes_max(n) + tree_nodes_max(other_len);
     }
 
     // The result of an edit of a slot that held `old` and now holds
@@ -411,21 +456,23 @@ public:
         std::map<int, std::map<const void *, std::pair<std::uint64_t, std::uint64_t>>> family_refs;
         std::map<int, std::pair<std::size_t, std::size_t>> family_tracked;
         for (auto &[h, r] : reps) {
-            if (!r.is_tree() || members[r.family] < 2) {
+            if (!r.is_tree() || (members[r.family] < 2 && !r.self_shared)) {
                 for (const void *e : inner_handles(r)) held[e] += 1;
                 tracked += tracked_elements(r);
                 continue;
             }
+            // A self-shared tree holds each of its elements at least once.
             std::map<const void *, std::uint64_t> occ;
             for (const void *e : inner_handles(r)) occ[e] += 1;
             for (auto &[e, n] : occ) {
                 auto &[most, sum] = family_refs[r.family][e];
-                most = std::max(most, n);
+                most = std::max(most, r.self_shared ? std::uint64_t{1} : n);
                 sum += n;
             }
             auto &[most, sum] = family_tracked[r.family];
-            most = std::max(most, tracked_elements(r));
-            sum += tracked_elements(r);
+            std::size_t own = tracked_elements(r);
+            most = std::max(most, r.self_shared ? std::min<std::size_t>(own, 1) : own);
+            sum += own;
         }
         for (auto &[f, refs] : family_refs)
             for (auto &[e, b] : refs) {
