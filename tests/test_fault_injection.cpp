@@ -588,6 +588,7 @@ struct before_call {
     std::vector<const cow_vec *> handles;
     std::vector<std::uint64_t> counts;
     std::vector<model> values;
+    std::vector<cow_stats_info> stats;
     long live_elements = 0;
     cow_global_stats_info global = COW_GLOBAL_STATS_INFO_INIT;
 
@@ -595,6 +596,7 @@ struct before_call {
         for (const cow_vec *h : watched) {
             counts.push_back(cow_strong_count(h));
             values.push_back(values_of(k, h));
+            stats.push_back(test::stats(h));
         }
         live_elements = k.live();
         global = test::global();
@@ -607,6 +609,15 @@ struct before_call {
             CHECK(now[i] == handles[i]);
             CHECK(cow_strong_count(now[i]) == counts[i]);
             CHECK(values_of(k, now[i]) == values[i]);
+            auto st = test::stats(now[i]);
+            CHECK(st.clones == stats[i].clones);
+            CHECK(st.copies == stats[i].copies);
+            CHECK(st.bytes_copied == stats[i].bytes_copied);
+            CHECK(st.nodes_copied == stats[i].nodes_copied);
+            CHECK(st.memory_saved == stats[i].memory_saved);
+            CHECK(st.live_handles == stats[i].live_handles);
+            CHECK(st.live_values == stats[i].live_values);
+            CHECK(st.value_bytes == stats[i].value_bytes);
         }
         CHECK(k.live() == live_elements);
         auto g = test::global();
