@@ -384,12 +384,10 @@ namespace {
 
 // ---- the tail and the right edge ---------------------------------------------
 
-}  // namespace
-
 // Appends a leaf (its reference goes to the tree) at the right end of the
 // tree part. Nodes on the right edge that this value alone holds change in
 // place; the others are copied.
-cow_status tree::push_leaf(tree_vec *v, tree_node *leaf) noexcept {
+cow_status push_leaf(tree_vec *v, tree_node *leaf) noexcept {
     if (!v->root) {
         v->root = leaf;
         v->height = 0;
@@ -474,8 +472,6 @@ cow_status tree::push_leaf(tree_vec *v, tree_node *leaf) noexcept {
     }
     return COW_OK;
 }
-
-namespace {
 
 
 constexpr std::size_t no_slot = ~std::size_t{0};
@@ -648,13 +644,11 @@ cow_status get_mut(vec_rep **slot, std::size_t index, void **out_elem) noexcept 
     return finish_write(slot, w, s);
 }
 
-}  // namespace
-
 // Appends elements at the end: count values at src, moved in (copies the
 // caller made, or plain values), filling the tail and moving each full
 // tail into the tree. On failure part-way the elements appended so far
 // stay (the caller takes them out again).
-cow_status tree::append_moved(tree_vec *w, const unsigned char *src, std::size_t count) noexcept {
+cow_status append_moved(tree_vec *w, const unsigned char *src, std::size_t count) noexcept {
     std::size_t cap = leaf_cap(w);
     std::size_t es = w->elem_size;
     while (count > 0) {
@@ -683,8 +677,6 @@ cow_status tree::append_moved(tree_vec *w, const unsigned char *src, std::size_t
     }
     return COW_OK;
 }
-
-namespace {
 
 
 // Allocates ahead the nodes a write of several steps may take (it then

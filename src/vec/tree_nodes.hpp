@@ -23,7 +23,10 @@ struct tree_node_pool {
     std::size_t inner_count = 0, inner_used = 0;
 };
 
+// Internal linkage in each file that includes it, as file-local helpers:
+// the compiler inlines them as freely as it would its own.
 namespace tree {
+namespace {
 
 // Paths are at most this deep: every level multiplies the elements a
 // subtree can hold by at least two, and sizes are below 2^63.
@@ -310,13 +313,6 @@ inline const tree_node *leaf_at(const tree_vec *v, std::size_t &i) noexcept {
     return n;
 }
 
-// Appends a leaf (its reference goes to the tree) at the right end of the
-// tree part, copying the right edge nodes other versions hold.
-cow_status push_leaf(tree_vec *v, tree_node *leaf) noexcept;
-
-// Appends count values at src, moved in, filling the tail and moving each
-// full tail into the tree (see tree.cpp).
-cow_status append_moved(tree_vec *w, const unsigned char *src, std::size_t count) noexcept;
-
+}  // namespace
 }  // namespace tree
 }  // namespace cow::detail
