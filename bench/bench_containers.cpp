@@ -158,6 +158,39 @@ BENCHMARK_TEMPLATE(BM_map_get_std, std::string)->Arg(1000)->Arg(1000000);
 BENCHMARK_TEMPLATE(BM_map_get_cow, std::string)->Arg(1000)->Arg(1000000);
 
 // ---------------------------------------------------------------------------
+// A write to a shared map (clone, replace one value, release: the table is
+// copied) against copying a std::unordered_map with the same entries.
+// ---------------------------------------------------------------------------
+
+template <class Key>
+void BM_map_copy_std(benchmark::State &state) {
+    const auto &m = std_map_of<Key>(static_cast<std::size_t>(state.range(0)));
+    for (auto _ : state) {
+        std::unordered_map<Key, std::uint64_t> copy(m);
+        benchmark::DoNotOptimize(copy.size());
+    }
+}
+
+template <class Key>
+void BM_map_shared_write_cow(benchmark::State &state) {
+    std::size_t n = static_cast<std::size_t>(state.range(0));
+    const auto &keys = keys_of<Key>(n).keys;
+    const cow_map *m = cow_map_of<Key>(n);
+    std::size_t pos = 0;
+    for (auto _ : state) {
+        cow_map *w = cow_map_clone(m);
+        const Key &k = keys[pos];
+        std::uint64_t v = pos;
+        if (cow_map_insert(&w, key_ptr(k), key_len(k), &v, nullptr, nullptr) != COW_OK) std::abort();
+        cow_map_release(w);
+        if (++pos == n) pos = 0;
+    }
+}
+
+BENCHMARK_TEMPLATE(BM_map_copy_std, std::string)->Arg(1000);
+BENCHMARK_TEMPLATE(BM_map_shared_write_cow, std::string)->Arg(1000);
+
+// ---------------------------------------------------------------------------
 // Vectors of u64: get by shuffled index, span sum, extend.
 // ---------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 #include <cstddef>
 
 #include "../src/alloc.hpp"
-#include "../src/map.hpp"
+#include "../src/map/map.hpp"
 #include "../src/type.hpp"
 #include "../src/utf8.hpp"
 #include "api.hpp"
@@ -18,7 +18,7 @@ map_rep *map_of(const void *h) noexcept { return cow::capi::rep_as<map_rep>(h, K
 // A key argument: (bytes, length) for variable-length keys (bytes may be
 // NULL when empty), else one key of exactly elem_size bytes.
 cow_status check_key(const map_rep *m, const void *key, std::size_t key_len) noexcept {
-    if (m->mode == key_mode::varlen) {
+    if (m->varlen_keys) {
         if (!key && key_len) return COW_EINVAL;
         return key_len < max_alloc ? COW_OK : COW_EOVERFLOW;
     }
@@ -134,20 +134,7 @@ COW_API bool cow_map_next(cow_map_cursor *cursor, const void **out_key, size_t *
                           const void **out_value) noexcept {
     if (!cursor || cursor->size < offsetof(cow_map_cursor, path)) return false;
     map_rep *m = map_of(cursor->map);
-    if (!m) return false;
-    std::size_t i = map_next_full(m, cursor->next);
-    if (i == map_npos) {
-        cursor->next = m->table.cap;
-        return false;
-    }
-    const void *key;
-    std::size_t key_len;
-    map_key_at(m, i, &key, &key_len);
-    if (out_key) *out_key = key;
-    if (out_key_len) *out_key_len = key_len;
-    if (out_value) *out_value = map_value(m, i);
-    cursor->next = i + 1;
-    return true;
+    return m && map_next(m, cursor, out_key, out_key_len, out_value);
 }
 
 COW_API cow_status cow_map_make_mut(cow_map **slot) noexcept {

@@ -28,6 +28,9 @@ inline std::uint64_t load64(const unsigned char *p) noexcept {
 }
 
 std::uint64_t make_seed() noexcept {
+#ifdef COW_HASH_SEED
+    return COW_HASH_SEED;  // a test build's fixed seed (meson option hash_seed)
+#endif
     // Address-space layout and time: differs between processes.
     static int anchor;
     auto t = static_cast<std::uint64_t>(

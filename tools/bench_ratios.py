@@ -151,6 +151,8 @@ def build(table):
         for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
             t.add(f"{label} keys, {nlabel} entries", f"BM_map_get_cow<{key}>/{n}",
                   f"BM_map_get_std<{key}>/{n}", 1.3)
+    t.add("write to a shared map, 1,000 string keys, vs copying std::unordered_map",
+          "BM_map_shared_write_cow<std::string>/1000", "BM_map_copy_std<std::string>/1000", 0.5)
     t.section("vectors of u64 vs std::vector")
     for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
         t.add(f"cow_vec_get, shuffled indices, {nlabel}", f"BM_vec_get_cow/{n}",

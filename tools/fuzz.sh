@@ -28,7 +28,7 @@ ensure_packages "${BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 # libcow is built with -fsanitize=fuzzer-no-link so that libFuzzer sees the
 # coverage of the library, not only of the harness; UBSan findings abort.
 flags="['-fsanitize=fuzzer-no-link','-fno-sanitize-recover=all']"
-options=(-Dfuzzing=true -Dtests=false -Db_lundef=false -Db_sanitize=address,undefined
+options=(-Dfuzzing=true -Dtests=false -Db_lundef=false -Db_sanitize=address,undefined -Dhash_seed=$TEST_HASH_SEED
          -Dc_args="$flags" -Dcpp_args="$flags" "${tree_options[@]}")
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang CXX=clang++ meson setup "$BUILD" "$ROOT" --wrap-mode=nodownload "${options[@]}" >/dev/null

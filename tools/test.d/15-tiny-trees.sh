@@ -9,7 +9,7 @@ cd "$ROOT"
 ensure_packages "${BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 strict="['-fno-sanitize-recover=all']"
 [ -f build-tiny/build.ninja ] || CC=clang CXX=clang++ meson setup build-tiny "$ROOT" \
-    --wrap-mode=nodownload -Dwerror=true -Dtree_bits=2 -Dtree_leaf_bytes=16 -Dtree_counters=true \
+    --wrap-mode=nodownload -Dwerror=true -Dhash_seed=$TEST_HASH_SEED -Dtree_bits=2 -Dtree_leaf_bytes=16 -Dtree_counters=true \
     -Db_sanitize=address,undefined -Db_lundef=false -Dc_args="$strict" -Dcpp_args="$strict" >/dev/null
 ninja -C build-tiny -j2 >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -11,13 +11,13 @@ ensure_packages "${BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 strict="['-fno-sanitize-recover=all']"
 build_asan() {
     [ -f build-asan/build.ninja ] || CC=clang CXX=clang++ meson setup build-asan "$ROOT" \
-        --wrap-mode=nodownload -Dwerror=true -Dtree_counters=true -Db_sanitize=address,undefined -Db_lundef=false \
+        --wrap-mode=nodownload -Dwerror=true -Dhash_seed=$TEST_HASH_SEED -Dtree_counters=true -Db_sanitize=address,undefined -Db_lundef=false \
         -Dc_args="$strict" -Dcpp_args="$strict" >/dev/null
     ninja -C build-asan -j2 >/dev/null
 }
 build_tsan() {
     [ -f build-tsan/build.ninja ] || CC=clang CXX=clang++ meson setup build-tsan "$ROOT" \
-        --wrap-mode=nodownload -Dwerror=true -Db_sanitize=thread -Db_lundef=false >/dev/null
+        --wrap-mode=nodownload -Dwerror=true -Dhash_seed=$TEST_HASH_SEED -Db_sanitize=thread -Db_lundef=false >/dev/null
     ninja -C build-tsan -j2 tests/test_threads tests/test_stress >/dev/null
 }
 

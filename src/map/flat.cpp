@@ -1,17 +1,28 @@
-#include "map.hpp"
+#include "flat.hpp"
 
 #include <bit>
 #include <cstring>
 #include <new>
 #include <type_traits>
 
-#include "alloc.hpp"
-#include "hash.hpp"
-#include "scratch.hpp"
-#include "type.hpp"
+#include "../alloc.hpp"
+#include "../hash.hpp"
+#include "../scratch.hpp"
+#include "../type.hpp"
 
 namespace cow::detail {
 namespace {
+
+constexpr std::size_t flat_npos = ~std::size_t{0};
+
+inline flat_map *as_flat(rep *r) noexcept { return static_cast<flat_map *>(r); }
+
+inline unsigned char *map_entry(const flat_map *m, std::size_t i) noexcept {
+    return m->table.slots + i * m->entry_size;
+}
+inline unsigned char *map_value(const flat_map *m, std::size_t i) noexcept {
+    return map_entry(m, i) + m->value_offset;
+}
 
 // ---- control bytes, read 8 at a time (SWAR) -------------------------------
 // FULL bytes hold 7 bits of the hash (high bit clear); EMPTY and DELETED
@@ -75,7 +86,7 @@ std::size_t find_free(const map_table &t, std::uint64_t h) noexcept {
 // The entry on h's probe path whose key satisfies eq (its index in
 // `index`), or nullptr.
 template <class Eq>
-inline const unsigned char *probe_find(const map_rep *m, std::uint64_t h, Eq eq,
+inline const unsigned char *probe_find(const flat_map *m, std::uint64_t h, Eq eq,
                                        std::size_t &index) noexcept {
     const map_table &t = m->table;
     std::size_t pos = home(h, t.cap);
@@ -128,11 +139,11 @@ inline std::uint64_t word_hash(std::uint64_t w, std::uint64_t seed) noexcept {
     return fold_mul(fold_mul(w ^ seed, 0xd6e8feb86659fd93ull) ^ seed, 0x9e3779b97f4a7c15ull);
 }
 
-// The hash of a key (a probe, or a stored key: a stored varkey hashes like
-// a borrowed one), with the process seed read once per map. A type's own
+// The hash of a key given as a probe (a variable-length key as a borrowed
+// varkey), with the process seed read once per map. A type's own
 // hash is mixed once more: both halves of the result are used and a user
 // hash may be weak in some bits.
-inline std::uint64_t key_hash(const map_rep *m, const void *key) noexcept {
+inline std::uint64_t key_hash(const flat_map *m, const void *key) noexcept {
     const cow_type *kt = m->key_type;
     switch (m->mode) {
     case key_mode::word8: {
@@ -145,7 +156,7 @@ inline std::uint64_t key_hash(const map_rep *m, const void *key) noexcept {
         std::memcpy(&w, key, sizeof w);
         return word_hash(w, m->seed);
     }
-    case key_mode::varlen: {  // what the built-in varkey hash does
+    case key_mode::varlen: {  // what the built-in bytes hash does
         varkey k;
         std::memcpy(&k, key, sizeof k);
         return hash_bytes(k.data, k.len, m->seed);
@@ -158,10 +169,23 @@ inline std::uint64_t key_hash(const map_rep *m, const void *key) noexcept {
     return hash_bytes(key, kt->elem_size, m->seed);
 }
 
+// A stored variable-length key as a borrowed varkey.
+inline varkey stored_view(const unsigned char *e) noexcept {
+    auto *k = reinterpret_cast<const stored_key *>(e);
+    return varkey{stored_key_bytes(*k), k->len};
+}
+
+// The hash of the key of a stored entry.
+inline std::uint64_t entry_hash(const flat_map *m, const unsigned char *e) noexcept {
+    if (m->mode != key_mode::varlen) return key_hash(m, e);
+    varkey k = stored_view(e);
+    return key_hash(m, &k);
+}
+
 // Finds key: its entry (or nullptr), index and hash (needed to insert it
 // when absent). Specialised per key mode so the common lookups stay short.
 template <key_mode M>
-[[gnu::always_inline]] inline const unsigned char *lookup_as(const map_rep *m, const void *key,
+[[gnu::always_inline]] inline const unsigned char *lookup_as(const flat_map *m, const void *key,
                                                              std::size_t key_len, std::uint64_t &h,
                                                              std::size_t &index) noexcept {
     if constexpr (M == key_mode::varlen) {
@@ -171,9 +195,9 @@ template <key_mode M>
         return probe_find(
             m, h,
             [&](const unsigned char *e) {
-                varkey k;
-                std::memcpy(&k, e, sizeof k);
-                return k.len == key_len && same_bytes(k.data, static_cast<const char *>(key), key_len);
+                auto *k = reinterpret_cast<const stored_key *>(e);
+                return k->len == key_len &&
+                       same_bytes(stored_key_bytes(*k), static_cast<const char *>(key), key_len);
             },
             index);
     } else if constexpr (M == key_mode::word8 || M == key_mode::word4) {
@@ -203,15 +227,16 @@ template <key_mode M>
 }
 
 template <key_mode M>
-std::size_t find_as(const map_rep *m, const void *key, std::size_t key_len,
+std::size_t find_as(const flat_map *m, const void *key, std::size_t key_len,
                     std::uint64_t &h) noexcept {
-    std::size_t index = map_npos;
+    std::size_t index = flat_npos;
     lookup_as<M>(m, key, key_len, h, index);
     return index;
 }
 
 template <key_mode M>
-const void *get_as(const map_rep *m, const void *key, std::size_t key_len) noexcept {
+const void *get_as(const map_rep *r, const void *key, std::size_t key_len) noexcept {
+    auto *m = static_cast<const flat_map *>(r);
     std::uint64_t h;
     std::size_t index;
     const unsigned char *e = lookup_as<M>(m, key, key_len, h, index);
@@ -220,11 +245,11 @@ const void *get_as(const map_rep *m, const void *key, std::size_t key_len) noexc
 
 // The lookup functions for a key mode, chosen once when the map is made.
 template <key_mode M>
-void use_mode(map_rep &m) noexcept {
+void use_mode(flat_map &m) noexcept {
     m.find = find_as<M>;
     m.get = get_as<M>;
 }
-void use_mode_for(map_rep &m, key_mode mode) noexcept {
+void use_mode_for(flat_map &m, key_mode mode) noexcept {
     switch (mode) {
     case key_mode::varlen: return use_mode<key_mode::varlen>(m);
     case key_mode::word8: return use_mode<key_mode::word8>(m);
@@ -236,7 +261,7 @@ void use_mode_for(map_rep &m, key_mode mode) noexcept {
 }
 
 // ---- storage ---------------------------------------------------------------
-std::size_t entry_align(const map_rep *m) noexcept {
+std::size_t entry_align(const flat_map *m) noexcept {
     std::size_t ka = m->key_type->elem_align, va = m->value_type->elem_align;
     return ka > va ? ka : va;
 }
@@ -247,7 +272,7 @@ std::size_t round_up(std::size_t n, std::size_t align) noexcept {
 
 // A table of `cap` EMPTY slots (cap > 0, a multiple of 8). The allocator's
 // alignment is not assumed: the slots are aligned inside the block.
-cow_status alloc_table(const map_rep *m, std::size_t cap, map_table &out) noexcept {
+cow_status alloc_table(const flat_map *m, std::size_t cap, map_table &out) noexcept {
     std::size_t align = entry_align(m), ctrl_bytes, slot_bytes, size;
     if (!add_size(cap, group_width, ctrl_bytes) || !mul_size(cap, m->entry_size, slot_bytes) ||
         !add_size(ctrl_bytes, align - 1, size) || !add_size(size, slot_bytes, size))
@@ -266,12 +291,18 @@ void free_table(map_table &t) noexcept {
     t = map_table{};
 }
 
-void drop_entry(const map_rep *m, unsigned char *e) noexcept {
-    type_drop(m->key_type, e);
+// A variable-length key owns nothing of its own (its bytes are in the entry
+// or in a key block the map holds): only other keys are dropped.
+void drop_key(const flat_map *m, unsigned char *e) noexcept {
+    if (m->mode != key_mode::varlen) type_drop(m->key_type, e);
+}
+
+void drop_entry(const flat_map *m, unsigned char *e) noexcept {
+    drop_key(m, e);
     type_drop(m->value_type, e + m->value_offset);
 }
 
-void drop_entries(map_rep *m) noexcept {
+void drop_entries(flat_map *m) noexcept {
     if (!m->needs_drop || m->len == 0) return;
     const map_table &t = m->table;
     for (std::size_t i = 0; i < t.cap; ++i)
@@ -279,19 +310,20 @@ void drop_entries(map_rep *m) noexcept {
 }
 
 std::size_t value_bytes(const rep *r) noexcept {
-    auto *m = static_cast<const map_rep *>(r);
+    auto *m = static_cast<const flat_map *>(r);
     return m->len * (m->key_type->elem_size + m->value_type->elem_size) + m->varkey_bytes;
 }
 
 
-// Raw memory for a map_rep with the shape (types, layout) of `like`, not
+// Raw memory for a flat_map with the shape (types, layout) of `like`, not
 // yet initialised as a rep.
-map_rep *alloc_like(const map_rep *like) noexcept {
-    void *mem = mem_alloc(sizeof(map_rep));
+flat_map *alloc_like(const flat_map *like) noexcept {
+    void *mem = mem_alloc(sizeof(flat_map));
     if (!mem) return nullptr;
-    auto *m = new (mem) map_rep();
+    auto *m = new (mem) flat_map();
     m->table = map_table{};
     m->len = m->growth_left = m->varkey_bytes = 0;
+    m->keys = key_store{};
     m->entry_size = like->entry_size;
     m->value_offset = like->value_offset;
     m->mode = like->mode;
@@ -302,30 +334,41 @@ map_rep *alloc_like(const map_rep *like) noexcept {
     m->seed = like->seed;
     m->find = like->find;
     m->get = like->get;
+    m->varlen_keys = like->varlen_keys;
     return m;
 }
 
-void free_unregistered(map_rep *m) noexcept {
+void free_unregistered(flat_map *m) noexcept {
     free_table(m->table);
-    m->~map_rep();
-    mem_free(m, sizeof(map_rep));
+    key_store_release(m->keys);
+    m->~flat_map();
+    mem_free(m, sizeof(flat_map));
 }
 
 void last_handle_released(rep *r) noexcept {
-    map_rep *m = as_map(r);
+    flat_map *m = as_flat(r);
     drop_entries(m);
     free_table(m->table);
+    key_store_release(m->keys);
     rep_retire(m);
-    m->~map_rep();
-    mem_free(m, sizeof(map_rep));
+    m->~flat_map();
+    mem_free(m, sizeof(flat_map));
+}
+
+// Copies the key of src's entry into dst's slot (uninitialised). A
+// variable-length key is copied as stored: the copy shares src's key blocks.
+cow_status copy_key(const flat_map *src, const unsigned char *from, unsigned char *to) noexcept {
+    if (src->mode != key_mode::varlen) return type_copy_key(src->key_type, to, from);
+    std::memcpy(to, from, sizeof(stored_key));
+    return COW_OK;
 }
 
 // Copies key and value of src's entry into dst's slot (uninitialised).
-cow_status copy_entry(const map_rep *src, const unsigned char *from, unsigned char *to) noexcept {
-    cow_status s = type_copy_key(src->key_type, to, from);
+cow_status copy_entry(const flat_map *src, const unsigned char *from, unsigned char *to) noexcept {
+    cow_status s = copy_key(src, from, to);
     if (s != COW_OK) return s;
     s = type_copy(src->value_type, to + src->value_offset, from + src->value_offset);
-    if (s != COW_OK) type_drop(src->key_type, to);
+    if (s != COW_OK) drop_key(src, to);
     return s;
 }
 
@@ -337,7 +380,7 @@ constexpr std::size_t no_vacancy = ~std::size_t{0};
 // or remove it, and copying it only to drop it would count a clone that no
 // handle ever sees. The caller fills or removes that slot before anything
 // reads it.
-cow_status copy_same_layout(const map_rep *src, map_rep *c, std::size_t vacant) noexcept {
+cow_status copy_same_layout(const flat_map *src, flat_map *c, std::size_t vacant) noexcept {
     const map_table &from = src->table;
     std::memcpy(c->table.ctrl, from.ctrl, from.cap + group_width);
     if (src->plain_copy) {
@@ -346,12 +389,12 @@ cow_status copy_same_layout(const map_rep *src, map_rep *c, std::size_t vacant) 
         for (std::size_t i = 0; i < from.cap; ++i) {
             if (!is_full(from.ctrl[i])) continue;
             const unsigned char *e = map_entry(src, i);
-            cow_status s = i == vacant ? type_copy_key(src->key_type, map_entry(c, i), e)
+            cow_status s = i == vacant ? copy_key(src, e, map_entry(c, i))
                                        : copy_entry(src, e, map_entry(c, i));
             if (s != COW_OK) {
                 for (std::size_t j = 0; j < i; ++j) {
                     if (!is_full(from.ctrl[j])) continue;
-                    if (j == vacant) type_drop(c->key_type, map_entry(c, j));
+                    if (j == vacant) drop_key(c, map_entry(c, j));
                     else drop_entry(c, map_entry(c, j));
                 }
                 return s;
@@ -364,12 +407,12 @@ cow_status copy_same_layout(const map_rep *src, map_rep *c, std::size_t vacant) 
 }
 
 // Other capacity: every key rehashed into the fresh table (no tombstones).
-cow_status copy_rehashed(const map_rep *src, map_rep *c) noexcept {
+cow_status copy_rehashed(const flat_map *src, flat_map *c) noexcept {
     const map_table &from = src->table;
     for (std::size_t i = 0; i < from.cap; ++i) {
         if (!is_full(from.ctrl[i])) continue;
         const unsigned char *e = map_entry(src, i);
-        std::uint64_t h = key_hash(src, e);
+        std::uint64_t h = entry_hash(src, e);
         std::size_t j = find_free(c->table, h);
         cow_status s = copy_entry(src, e, map_entry(c, j));
         if (s != COW_OK) {
@@ -383,15 +426,41 @@ cow_status copy_rehashed(const map_rep *src, map_rep *c) noexcept {
     return COW_OK;
 }
 
+// Moves the long keys of m (which no other value sees: a copy being made, or
+// a unique map) into one new block with `reserve` bytes to spare, when its
+// blocks hold mostly bytes of removed keys. Optional: skipped when out of
+// memory.
+void compact_keys(flat_map *m, std::size_t reserve) noexcept {
+    key_store &ks = m->keys;
+    if (ks.count == 0 || !key_store_wasteful(ks)) return;
+    key_block *b = key_block_new(ks.live_bytes + reserve);
+    if (!b) return;
+    const map_table &t = m->table;
+    for (std::size_t i = 0; i < t.cap; ++i) {
+        if (!is_full(t.ctrl[i])) continue;
+        auto *k = reinterpret_cast<stored_key *>(map_entry(m, i));
+        if (k->len <= inline_key_bytes) continue;
+        char *at = b->room() + b->used;
+        std::memcpy(at, k->far, k->len);
+        k->far = at;
+        b->used += k->len;
+    }
+    for (std::uint32_t k = 0; k < ks.count; ++k) key_block_release(ks.blocks[k]);
+    ks.blocks[0] = b;
+    ks.count = 1;
+    ks.used_bytes = b->used;
+}
+
 // A private copy of src with `cap` slots, not yet initialised as a rep: the
 // same layout when the capacity is src's and no rehash is asked for (to
 // drop tombstones), else every key rehashed.
-cow_status copy_map(const map_rep *src, std::size_t cap, bool rehashed, map_rep **out,
+cow_status copy_map(const flat_map *src, std::size_t cap, bool rehashed, flat_map **out,
                      std::size_t vacant = no_vacancy) noexcept {
-    map_rep *c = alloc_like(src);
+    flat_map *c = alloc_like(src);
     if (!c) return COW_ENOMEM;
-    cow_status s = COW_OK;
-    if (cap) {
+    // Room in the block list for one block more: an insert's long key.
+    cow_status s = src->mode == key_mode::varlen ? key_store_share(src->keys, c->keys, 1) : COW_OK;
+    if (cap && s == COW_OK) {
         s = alloc_table(c, cap, c->table);
         if (s == COW_OK)
             s = rehashed || cap != src->table.cap ? copy_rehashed(src, c)
@@ -402,28 +471,31 @@ cow_status copy_map(const map_rep *src, std::size_t cap, bool rehashed, map_rep 
         return s;
     }
     c->varkey_bytes = src->varkey_bytes;
+    compact_keys(c, 0);
     *out = c;
     return COW_OK;
 }
 
 cow_status ops_copy(const rep *r, rep **out) noexcept {
-    auto *m = static_cast<const map_rep *>(r);
-    map_rep *c;
+    auto *m = static_cast<const flat_map *>(r);
+    flat_map *c;
     cow_status s = copy_map(m, m->table.cap, false, &c);
     if (s == COW_OK) *out = c;
     return s;
 }
 
 // Registers the copy c of *slot, stores it in the slot, drops the original.
-void commit_copy(map_rep **slot, map_rep *c) noexcept {
-    map_rep *old = *slot;
+void commit_copy(flat_map **slot, flat_map *c) noexcept {
+    flat_map *old = *slot;
     rep_init_copy(c, old, value_bytes(old), false);
     *slot = c;
     rep_release(old);
 }
 
-// Moves every entry of a unique map into a fresh table of `cap` slots.
-cow_status rehash(map_rep *m, std::size_t cap) noexcept {
+// Moves every entry of a unique map into a fresh table of `cap` slots (and
+// compacts its long keys, keeping `key_reserve` bytes of room for a key
+// about to be inserted).
+cow_status rehash(flat_map *m, std::size_t cap, std::size_t key_reserve) noexcept {
     map_table fresh;
     cow_status s = alloc_table(m, cap, fresh);
     if (s != COW_OK) return s;
@@ -431,7 +503,7 @@ cow_status rehash(map_rep *m, std::size_t cap) noexcept {
     for (std::size_t i = 0; i < old.cap; ++i) {
         if (!is_full(old.ctrl[i])) continue;
         unsigned char *e = map_entry(m, i);
-        std::uint64_t h = key_hash(m, e);
+        std::uint64_t h = entry_hash(m, e);
         std::size_t j = find_free(fresh, h);
         std::memcpy(fresh.slots + j * m->entry_size, e, m->entry_size);
         set_ctrl(fresh, j, fingerprint(h));
@@ -439,6 +511,7 @@ cow_status rehash(map_rep *m, std::size_t cap) noexcept {
     free_table(m->table);
     m->table = fresh;
     m->growth_left = limit(cap) - m->len;
+    compact_keys(m, key_reserve);
     return COW_OK;
 }
 
@@ -446,7 +519,7 @@ cow_status rehash(map_rep *m, std::size_t cap) noexcept {
 // when tombstones hold at least a quarter of the room (the rehash then buys
 // that many inserts), else half as large again (growing by half, not by
 // double, keeps memory per entry low at every size). 0 on overflow.
-std::size_t next_capacity(const map_rep *m) noexcept {
+std::size_t next_capacity(const flat_map *m) noexcept {
     std::size_t cap = m->table.cap;
     if (cap == 0) return group_width;
     if (m->len <= limit(cap) / 4 * 3) return cap;
@@ -456,7 +529,7 @@ std::size_t next_capacity(const map_rep *m) noexcept {
 
 // A slot: EMPTY when no run of group_width non-empty slots contains it (no
 // probe can have passed it), else DELETED so that probes go on.
-void erase_slot(map_rep *m, std::size_t i) noexcept {
+void erase_slot(flat_map *m, std::size_t i) noexcept {
     map_table &t = m->table;
     std::uint64_t before = match_empty(load_group(t.ctrl + wrap(i + t.cap - group_width, t.cap)));
     std::uint64_t after = match_empty(load_group(t.ctrl + i));
@@ -471,8 +544,8 @@ void erase_slot(map_rep *m, std::size_t i) noexcept {
     --m->len;
 }
 
-cow_status replace_value(map_rep **slot, std::size_t i, const void *value, void *out_old) noexcept {
-    map_rep *m = *slot;
+cow_status replace_value(flat_map **slot, std::size_t i, const void *value, void *out_old) noexcept {
+    flat_map *m = *slot;
     const cow_type *vt = m->value_type;
     std::size_t size = vt->elem_size;
     scratch fresh(size, vt->elem_align);
@@ -483,7 +556,7 @@ cow_status replace_value(map_rep **slot, std::size_t i, const void *value, void 
     // copy it in the first place (the slot is vacant).
     bool drop_old = !out_old;
     if (rep_is_shared(m)) {
-        map_rep *c;
+        flat_map *c;
         // Same layout: the entry keeps index i.
         s = copy_map(m, m->table.cap, false, &c, out_old ? no_vacancy : i);
         if (s != COW_OK) {
@@ -501,20 +574,47 @@ cow_status replace_value(map_rep **slot, std::size_t i, const void *value, void 
     return COW_OK;
 }
 
-cow_status insert_new(map_rep **slot, std::uint64_t h, const void *key, std::size_t key_len,
+cow_status insert_new(flat_map **slot, std::uint64_t h, const void *key, std::size_t key_len,
                       const void *value) noexcept {
-    map_rep *m = *slot;
+    flat_map *m = *slot;
     const cow_type *kt = m->key_type, *vt = m->value_type;
     // 1. Copy key and value (the only steps that may call user code).
     scratch entry(m->entry_size, entry_align(m));
     if (!entry.get()) return COW_ENOMEM;
-    varkey probe{static_cast<const char *>(key), key_len};
-    cow_status s = type_copy_key(kt, entry.get(), m->mode == key_mode::varlen ? &probe : key);
-    if (s != COW_OK) return s;
+    bool far = m->mode == key_mode::varlen && key_len > inline_key_bytes;
+    cow_status s;
+    if (m->mode == key_mode::varlen) {
+        stored_key k{};
+        k.len = key_len;
+        if (!far && key_len) std::memcpy(k.bytes, key, key_len);
+        if (far) k.far = nullptr;  // placed in step 3
+        std::memcpy(entry.get(), &k, sizeof k);
+    } else {
+        s = type_copy_key(kt, entry.get(), key);
+        if (s != COW_OK) return s;
+    }
     s = type_copy(vt, entry.get() + m->value_offset, value);
     if (s != COW_OK) {
-        type_drop(kt, entry.get());
+        drop_key(m, entry.get());
         return s;
+    }
+    // Tested after the copies: copying the value may have added a reference
+    // to this very map (a map stored into itself stores a snapshot of it).
+    // A unique map cannot become shared from here on.
+    bool shared = rep_is_shared(m);
+    // The room of a long key: a copy's blocks are shared with the original,
+    // so there it goes into a new block; a unique map may append to its last.
+    key_room room;
+    if (far) {
+        // The copy's block list has room for one more, unless it has none
+        // (no block yet): then it is as empty as m's.
+        const key_store *target = shared && m->keys.count ? nullptr : &m->keys;
+        s = key_room_prepare(m->keys, target, key_len,
+                             shared || !key_store_has_room(m->keys, key_len), room);
+        if (s != COW_OK) {
+            drop_entry(m, entry.get());
+            return s;
+        }
     }
     // 2. Make room: a private copy if shared, a bigger table if full.
     std::size_t cap = m->table.cap;
@@ -523,21 +623,26 @@ cow_status insert_new(map_rep **slot, std::uint64_t h, const void *key, std::siz
     if (full) cap = next_capacity(m);
     if (cap == 0) {
         s = COW_EOVERFLOW;
-    } else if (rep_is_shared(m)) {
-        map_rep *c;
+    } else if (shared) {
+        flat_map *c;
         s = copy_map(m, cap, full, &c);
         if (s == COW_OK) {
             commit_copy(slot, c);
             m = c;
         }
     } else if (full) {
-        s = rehash(m, cap);
+        s = rehash(m, cap, far && !room.fresh ? key_len : 0);
     }
     if (s != COW_OK) {
         drop_entry(m, entry.get());
+        key_room_discard(room);
         return s;
     }
     // 3. Place it: nothing can fail from here on.
+    if (far) {
+        const char *at = key_store_place(m->keys, room, key, key_len);
+        std::memcpy(entry.get() + offsetof(stored_key, far), &at, sizeof at);
+    }
     std::size_t j = find_free(m->table, h);
     if (m->table.ctrl[j] == ctrl_empty) --m->growth_left;
     std::memcpy(map_entry(m, j), entry.get(), m->entry_size);
@@ -551,12 +656,12 @@ cow_status insert_new(map_rep **slot, std::uint64_t h, const void *key, std::siz
 // layout copy keeps).
 // With `vacant`, the copy leaves that entry's value out (see
 // copy_same_layout); *copied says whether a copy was made.
-cow_status unique_for_entry(map_rep **slot, std::size_t vacant = no_vacancy,
+cow_status unique_for_entry(flat_map **slot, std::size_t vacant = no_vacancy,
                             bool *copied = nullptr) noexcept {
-    map_rep *m = *slot;
+    flat_map *m = *slot;
     if (copied) *copied = false;
     if (!rep_is_shared(m)) return COW_OK;
-    map_rep *c;
+    flat_map *c;
     cow_status s = copy_map(m, m->table.cap, false, &c, vacant);
     if (s != COW_OK) return s;
     commit_copy(slot, c);
@@ -572,95 +677,61 @@ key_mode mode_for(const cow_type *kt) noexcept {
     return key_mode::bytes;
 }
 
-}  // namespace
-
-const rep_ops map_ops = {last_handle_released, ops_copy, value_bytes, nullptr, nullptr,
-                         COW_REPRESENTATION_FLAT};
-
-cow_status map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
-                   const cow_options *options) noexcept {
-    // Entry layout: key, then the value at its alignment; entries aligned
-    // for both.
-    std::size_t ka = key_type->elem_align, va = value_type->elem_align;
-    std::size_t align = ka > va ? ka : va;
-    std::size_t value_offset = round_up(key_type->elem_size, va);
-    std::size_t end, entry_size;
-    if (!add_size(value_offset, value_type->elem_size, end) || !add_size(end, align - 1, entry_size))
-        return COW_EOVERFLOW;
-    entry_size = round_up(end, align);
-
-    rep_seed seed;
-    cow_status s = seed_from_options(options, seed);
-    if (s != COW_OK) return s;
-    map_rep shape{};
-    shape.entry_size = entry_size;
-    shape.value_offset = value_offset;
-    shape.mode = mode_for(key_type);
-    use_mode_for(shape, shape.mode);
-    shape.plain_copy = !key_type->copy && !value_type->copy;
-    shape.needs_drop = key_type->drop || value_type->drop;
-    shape.key_type = key_type;
-    shape.value_type = value_type;
-    shape.seed = process_seed();
-    map_rep *m = alloc_like(&shape);
-    if (!m) {
-        seed_discard(seed);
-        return COW_ENOMEM;
-    }
-    rep_init_new(m, COW_KIND_MAP, &map_ops, seed);
-    *out = m;
-    return COW_OK;
+// Index of the entry for key, or flat_npos. Allocates nothing.
+std::size_t map_find(const flat_map *m, const void *key, std::size_t key_len) noexcept {
+    std::uint64_t hash;
+    return m->find(m, key, key_len, hash);
 }
 
-cow_status map_insert(map_rep **slot, const void *key, std::size_t key_len, const void *value,
+cow_status flat_insert(flat_map **slot, const void *key, std::size_t key_len, const void *value,
                       void *out_old, bool *out_replaced) noexcept {
     std::uint64_t h;
     std::size_t i = (*slot)->find(*slot, key, key_len, h);
-    bool replaced = i != map_npos;
+    bool replaced = i != flat_npos;
     cow_status s = replaced ? replace_value(slot, i, value, out_old)
                             : insert_new(slot, h, key, key_len, value);
     if (s == COW_OK && out_replaced) *out_replaced = replaced;
     return s;
 }
 
-cow_status map_remove(map_rep **slot, const void *key, std::size_t key_len,
+cow_status flat_remove(flat_map **slot, const void *key, std::size_t key_len,
                       void *out_value) noexcept {
     std::size_t i = map_find(*slot, key, key_len);
-    if (i == map_npos) return COW_ENOTFOUND;  // nothing copied, even when shared
+    if (i == flat_npos) return COW_ENOTFOUND;  // nothing copied, even when shared
     bool copied;
     cow_status s = unique_for_entry(slot, out_value ? no_vacancy : i, &copied);
     if (s != COW_OK) return s;
-    map_rep *m = *slot;
+    flat_map *m = *slot;
     unsigned char *e = map_entry(m, i);
     if (out_value)
         std::memcpy(out_value, e + m->value_offset, m->value_type->elem_size);
     else if (!copied)  // a copy left this value out
         type_drop(m->value_type, e + m->value_offset);
     if (m->mode == key_mode::varlen) {
-        varkey k;
-        std::memcpy(&k, e, sizeof k);
-        m->varkey_bytes -= k.len;
+        std::size_t len = reinterpret_cast<const stored_key *>(e)->len;
+        m->varkey_bytes -= len;
+        if (len > inline_key_bytes) m->keys.live_bytes -= len;  // its bytes stay behind
     }
-    type_drop(m->key_type, e);
+    drop_key(m, e);
     erase_slot(m, i);
     return COW_OK;
 }
 
-cow_status map_get_mut(map_rep **slot, const void *key, std::size_t key_len,
+cow_status flat_get_mut(flat_map **slot, const void *key, std::size_t key_len,
                        void **out_value) noexcept {
     std::size_t i = map_find(*slot, key, key_len);
-    if (i == map_npos) return COW_ENOTFOUND;
+    if (i == flat_npos) return COW_ENOTFOUND;
     cow_status s = unique_for_entry(slot);
     if (s == COW_OK) *out_value = map_value(*slot, i);
     return s;
 }
 
-cow_status map_clear(map_rep **slot) noexcept {
-    map_rep *m = *slot;
+cow_status flat_clear(flat_map **slot) noexcept {
+    flat_map *m = *slot;
     if (m->len == 0) return COW_OK;
     if (rep_is_shared(m)) {
         // The copy is empty: nothing to copy element by element.
-        map_rep *c = alloc_like(m);
+        flat_map *c = alloc_like(m);
         if (!c) return COW_ENOMEM;
         rep_init_copy(c, m, 0, false);
         *slot = c;
@@ -672,27 +743,112 @@ cow_status map_clear(map_rep **slot) noexcept {
     m->len = 0;
     m->growth_left = limit(m->table.cap);
     m->varkey_bytes = 0;
+    key_store_release(m->keys);
     return COW_OK;
 }
 
-std::size_t map_next_full(const map_rep *m, std::size_t pos) noexcept {
+std::size_t map_next_full(const flat_map *m, std::size_t pos) noexcept {
     const map_table &t = m->table;
     for (std::size_t i = pos; i < t.cap; ++i)
         if (is_full(t.ctrl[i])) return i;
-    return map_npos;
+    return flat_npos;
 }
 
-void map_key_at(const map_rep *m, std::size_t i, const void **key, std::size_t *key_len) noexcept {
+void map_key_at(const flat_map *m, std::size_t i, const void **key, std::size_t *key_len) noexcept {
     const unsigned char *e = map_entry(m, i);
     if (m->mode == key_mode::varlen) {
-        varkey k;
-        std::memcpy(&k, e, sizeof k);
+        varkey k = stored_view(e);
         *key = k.data;
         *key_len = k.len;
     } else {
         *key = e;
         *key_len = m->key_type->elem_size;
     }
+}
+
+// ---- map_impl: the slot functions on map_rep, forwarding to the above ------
+
+template <class Edit>
+cow_status on_flat(map_rep **slot, Edit edit) noexcept {
+    flat_map *m = as_flat(*slot);
+    cow_status s = edit(&m);
+    *slot = m;  // unchanged on failure
+    return s;
+}
+
+cow_status insert(map_rep **slot, const void *key, std::size_t key_len, const void *value,
+                  void *out_old, bool *out_replaced) noexcept {
+    return on_flat(slot, [&](flat_map **m) {
+        return flat_insert(m, key, key_len, value, out_old, out_replaced);
+    });
+}
+cow_status remove(map_rep **slot, const void *key, std::size_t key_len, void *out_value) noexcept {
+    return on_flat(slot, [&](flat_map **m) { return flat_remove(m, key, key_len, out_value); });
+}
+cow_status get_mut(map_rep **slot, const void *key, std::size_t key_len, void **out_value) noexcept {
+    return on_flat(slot, [&](flat_map **m) { return flat_get_mut(m, key, key_len, out_value); });
+}
+cow_status clear(map_rep **slot) noexcept {
+    return on_flat(slot, [&](flat_map **m) { return flat_clear(m); });
+}
+
+// The cursor's `next` is the slot to look at next.
+bool next(const map_rep *r, cow_map_cursor *cursor, const void **out_key, std::size_t *out_key_len,
+          const void **out_value) noexcept {
+    auto *m = static_cast<const flat_map *>(r);
+    std::size_t i = map_next_full(m, cursor->next);
+    if (i == flat_npos) {
+        cursor->next = m->table.cap;
+        return false;
+    }
+    const void *key;
+    std::size_t key_len;
+    map_key_at(m, i, &key, &key_len);
+    if (out_key) *out_key = key;
+    if (out_key_len) *out_key_len = key_len;
+    if (out_value) *out_value = map_value(m, i);
+    cursor->next = i + 1;
+    return true;
+}
+
+const map_impl flat_impl = {
+    {last_handle_released, ops_copy, value_bytes, nullptr, nullptr, COW_REPRESENTATION_FLAT},
+    insert, remove, get_mut, clear, next,
+};
+
+}  // namespace
+
+cow_status flat_map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
+                        rep_seed &seed) noexcept {
+    // Entry layout: key, then the value at its alignment; entries aligned
+    // for both.
+    bool varlen = type_is_varlen(key_type);
+    std::size_t key_size = varlen ? sizeof(stored_key) : key_type->elem_size;
+    std::size_t ka = varlen ? alignof(stored_key) : key_type->elem_align, va = value_type->elem_align;
+    std::size_t align = ka > va ? ka : va;
+    std::size_t value_offset = round_up(key_size, va);
+    std::size_t end, entry_size;
+    if (!add_size(value_offset, value_type->elem_size, end) || !add_size(end, align - 1, entry_size))
+        return COW_EOVERFLOW;
+    entry_size = round_up(end, align);
+
+    flat_map shape{};
+    shape.entry_size = entry_size;
+    shape.value_offset = value_offset;
+    shape.mode = mode_for(key_type);
+    use_mode_for(shape, shape.mode);
+    // Variable-length keys copy and drop as stored (map_keys.hpp).
+    shape.plain_copy = (varlen || !key_type->copy) && !value_type->copy;
+    shape.needs_drop = (!varlen && key_type->drop) || value_type->drop;
+    shape.varlen_keys = varlen;
+    shape.key_type = key_type;
+    shape.value_type = value_type;
+    shape.seed = process_seed();
+    flat_map *m = alloc_like(&shape);
+    if (!m) return COW_ENOMEM;
+    rep_init_new(m, COW_KIND_MAP, &flat_impl, seed);
+    *out = m;
+    return COW_OK;
 }
 
 }  // namespace cow::detail

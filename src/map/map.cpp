@@ -1,0 +1,18 @@
+// map_new: the one place that knows every map representation.
+#include "map.hpp"
+
+#include "flat.hpp"
+
+namespace cow::detail {
+
+cow_status map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
+                   const cow_options *options) noexcept {
+    rep_seed seed;
+    cow_status s = seed_from_options(options, seed);  // no tree representation yet
+    if (s != COW_OK) return s;
+    s = flat_map_new(out, key_type, value_type, seed);
+    if (s != COW_OK) seed_discard(seed);
+    return s;
+}
+
+}  // namespace cow::detail
