@@ -49,7 +49,10 @@ def main():
     ap.add_argument("candidate")
     ap.add_argument("pairs", nargs="*")
     args = ap.parse_args()
-    pairs = [tuple(p.split(":")) for p in (args.pairs or DEFAULT_PAIRS)]
+    # "COW:BASELINE", split at the colon before the baseline's "BM_" (names
+    # such as BM_map_get_cow<std::string> hold colons of their own).
+    pairs = [tuple(p.split(":BM_", 1)) for p in (args.pairs or DEFAULT_PAIRS)]
+    pairs = [(cow, "BM_" + base) for cow, base in pairs]
     names = sorted({n for p in pairs for n in p})
 
     ratios = {b: {p: [] for p in pairs} for b in ("base", "candidate")}
