@@ -156,6 +156,7 @@ COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *ve
     cursor->reserved = 0;
     cursor->vec = vec;
     cursor->next = 0;
+    cursor->path[0] = 0;  // no cached tree path (see the tree's next_span)
     return COW_OK;
 }
 

@@ -604,8 +604,9 @@ COW_API cow_status cow_vec_make_mut(cow_vec **slot, void **out_data) COW_NOEXCEP
 /* Iteration by contiguous spans, valid for every representation; never
  * copies and takes no reference. The cursor borrows the vector: do not write
  * through its slot while iterating. A flat vector is one span; a tree gives
- * one span per leaf, each found from the root (O(log n) per leaf, O(1) per
- * element for leaves of more than one element). `next` may be set by the
+ * one span per leaf, each found next to the one before (the cursor caches
+ * the inner node above it in `path`), going down from the root only once per
+ * 32 leaves: O(1) per span, O(log n) after a jump. `next` may be set by the
  * caller to resume from any index. */
 typedef struct cow_vec_cursor {
     uint32_t size;        /* sizeof(cow_vec_cursor), set by cow_vec_cursor_init */

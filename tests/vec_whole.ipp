@@ -372,3 +372,38 @@ VEC_TEST("slice and concat of handles clone each kept handle once, and release t
     cow_vec_release(v);
     for (cow_str *s : strs) cow_str_release(s);
 }
+
+VEC_TEST("cursor: a caller's jumps of next, forward and back, over a joined (relaxed) vector") {
+    test::leak_check leaks;
+    auto model = iota(3000);
+    cow_vec *v = make(model);
+    cow_vec *a = nullptr, *b = nullptr;
+    REQUIRE(cow_vec_slice(&a, v, 5, 1500) == COW_OK);
+    REQUIRE(cow_vec_slice(&b, v, 1700, 1300) == COW_OK);
+    REQUIRE(cow_vec_concat(&a, b) == COW_OK);
+    std::vector<std::int32_t> joined = slice_of(model, 5, 1500);
+    auto tail = slice_of(model, 1700, 1300);
+    joined.insert(joined.end(), tail.begin(), tail.end());
+    cow_vec_cursor c;
+    REQUIRE(cow_vec_cursor_init(&c, a) == COW_OK);
+    std::uint64_t r = 12345;
+    const void *data;
+    std::size_t n;
+    for (int step = 0; step < 2000; ++step) {
+        r = r * 6364136223846793005u + 1442695040888963407u;
+        if ((r >> 60) == 0) c.next = (r >> 20) % joined.size();  // a jump, one step in 16
+        std::size_t from = c.next;
+        if (!cow_vec_next_span(&c, &data, &n)) {
+            CHECK(from >= joined.size());
+            c.next = 0;
+            continue;
+        }
+        REQUIRE(n >= 1);
+        REQUIRE(from + n <= joined.size());
+        CHECK(c.next == from + n);
+        CHECK(data == cow_vec_get(a, from));
+        auto *p = static_cast<const std::int32_t *>(data);
+        CHECK(std::vector<std::int32_t>(p, p + n) == slice_of(joined, from, n));
+    }
+    for (cow_vec *h : {v, a, b}) cow_vec_release(h);
+}

@@ -33,7 +33,8 @@ options=(-Dfuzzing=true -Dtests=false -Db_lundef=false -Db_sanitize=address,unde
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang CXX=clang++ meson setup "$BUILD" "$ROOT" --wrap-mode=nodownload "${options[@]}" >/dev/null
 else
-    meson configure "$BUILD" "${options[@]}" >/dev/null  # whatever it was set up with before
+    # whatever it was set up with before; --reconfigure knows options added since
+    meson setup --reconfigure "$BUILD" "$ROOT" "${options[@]}" >/dev/null
 fi
 ninja -C "$BUILD" -j2 >/dev/null
 

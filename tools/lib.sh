@@ -28,7 +28,9 @@ TEST_HASH_SEED=0x5eed5eed5eed5eed
 configure() {
     local dir="$1"; shift
     if [ -f "$dir/build.ninja" ]; then
-        meson configure "$dir" -Dwerror=true -Dhash_seed=$TEST_HASH_SEED "$@" >/dev/null
+        # --reconfigure reads meson_options.txt again: an option added since
+        # the directory was set up is known.
+        meson setup --reconfigure "$dir" "$ROOT" -Dwerror=true -Dhash_seed=$TEST_HASH_SEED "$@" >/dev/null
     else
         meson setup "$dir" "$ROOT" --wrap-mode=nodownload -Dwerror=true -Dhash_seed=$TEST_HASH_SEED "$@" >/dev/null
     fi

@@ -929,12 +929,73 @@ cow_status reserve(vec_rep **slot, std::size_t additional) noexcept {
 }
 
 
-// One leaf at a time: each call finds the leaf from the root, O(log n),
-// and hands out the rest of it, so a walk costs O(log n) per leaf.
+// The cursor's path[] caches where the last span came from: the inner node
+// above its leaf, so that the next span is that node's next child, found
+// without going down from the root. It holds while the cursor walks on
+// (next where the last span ended) over the same tree; cow_vec_cursor_init
+// clears path[0], and anything else (a caller's own next, the tail, the
+// last child of a node) goes down from the root: O(log n) per
+// tree_branches leaves.
+enum cursor_slot : unsigned {
+    cached_root,    // the root the cache was made for (0: none)
+    cached_parent,  // the inner node above the last leaf
+    cached_start,   // index of that node's first element
+    cached_child,   // which of its children the last leaf is
+    cached_end,     // where the last span ended
+};
+
+// The leaf holding element i (< tree_len) with the inner node above it, its
+// first element's index and the leaf's place in it (height >= 1).
+const tree_node *leaf_and_parent(const tree_vec *v, std::size_t i, const inner *&parent,
+                                 std::size_t &parent_start, std::uint32_t &child) noexcept {
+    const tree_node *n = v->root;
+    std::size_t start = 0;
+    for (std::uint32_t h = v->height; h > 0; --h) {
+        const inner *in = as_inner(n);
+        std::size_t before = i;
+        std::uint32_t k = child_for(v, in, h, i);
+        if (h == 1) {
+            parent = in;
+            parent_start = start;
+            child = k;
+        }
+        start += before - i;
+        n = in->child[k];
+    }
+    return n;
+}
+
 bool next_span(const vec_rep *vr, cow_vec_cursor *cursor, const void **out_data,
                std::size_t *out_count) noexcept {
     const tree_vec *v = as_tree(vr);
     std::size_t i = cursor->next;
+    std::uint64_t *c = cursor->path;
+    auto root_tag = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(v->root));
+    if (i < tree_len(v) && v->height > 0) {
+        const inner *parent;
+        std::size_t start;
+        std::uint32_t k;
+        const tree_node *leaf;
+        if (c[cached_root] == root_tag && c[cached_end] == i &&
+            c[cached_child] + 1 < reinterpret_cast<const inner *>(c[cached_parent])->count) {
+            parent = reinterpret_cast<const inner *>(c[cached_parent]);
+            start = c[cached_start];
+            k = static_cast<std::uint32_t>(c[cached_child]) + 1;
+            leaf = parent->child[k];
+        } else {
+            leaf = leaf_and_parent(v, i, parent, start, k);
+        }
+        std::size_t leaf_start = start + (k ? parent->sizes[k - 1] : 0);
+        *out_data = elem_in(v, leaf, i - leaf_start);
+        *out_count = leaf->count - (i - leaf_start);
+        cursor->next = leaf_start + leaf->count;
+        c[cached_root] = root_tag;
+        c[cached_parent] = reinterpret_cast<std::uintptr_t>(parent);
+        c[cached_start] = start;
+        c[cached_child] = k;
+        c[cached_end] = cursor->next;
+        return true;
+    }
     const tree_node *leaf = leaf_at(v, i);
     *out_data = elem_in(v, leaf, i);
     *out_count = leaf->count - i;
