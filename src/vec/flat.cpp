@@ -426,9 +426,13 @@ cow_status into(vec_rep **slot, cow_owned *out) noexcept {
     return COW_OK;
 }
 
+cow_status push(vec_rep **slot, const void *elem) noexcept {
+    return insert(slot, (*slot)->len, elem, 1);
+}
+
 const vec_impl flat_impl = {
     {last_handle_released, copy, value_bytes, nullptr, nullptr, COW_REPRESENTATION_FLAT},
-    get, get_mut, insert, remove, set, reserve, make_mut, next_span, into,
+    get, get_mut, insert, push, remove, set, reserve, make_mut, next_span, into,
 };
 
 }  // namespace

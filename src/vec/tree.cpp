@@ -1216,9 +1216,23 @@ void last_handle_released(rep *r) noexcept {
     drop_header(v);
 }
 
+// A push into a tail with room that this value alone holds, of a type
+// without a copy callback, is one store; anything else is an insert.
+cow_status push(vec_rep **slot, const void *elem) noexcept {
+    tree_vec *v = as_tree(*slot);
+    tree_node *t = v->tail;
+    if (t && t->count < leaf_cap(v) && !v->type->copy && !rep_is_shared(v) && is_unique(t)) {
+        std::memcpy(elem_in(v, t, t->count), elem, v->elem_size);
+        t->count += 1;
+        v->len += 1;
+        return COW_OK;
+    }
+    return insert(slot, v->len, elem, 1);
+}
+
 const vec_impl tree_impl = {
     {last_handle_released, copy, value_bytes, nullptr, no_bytes, COW_REPRESENTATION_TREE},
-    get, get_mut, insert, remove, set, reserve, make_mut, next_span, into,
+    get, get_mut, insert, push, remove, set, reserve, make_mut, next_span, into,
 };
 
 }  // namespace

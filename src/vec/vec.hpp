@@ -26,9 +26,11 @@ struct vec_impl : rep_ops {
     // Makes the element writable in place (copying what is shared) and
     // gives its address.
     cow_status (*get_mut)(vec_rep **slot, std::size_t index, void **out_elem) noexcept;
-    // Inserts copies of elems[0..count) before `at` (push, insert, extend).
+    // Inserts copies of elems[0..count) before `at` (insert, extend).
     cow_status (*insert)(vec_rep **slot, std::size_t at, const void *elems,
                          std::size_t count) noexcept;
+    // Appends a copy of *elem (what vec_push's inline path does not take).
+    cow_status (*push)(vec_rep **slot, const void *elem) noexcept;
     // Removes [at, at + count) into out (moved, caller-owned) or drops them.
     cow_status (*remove)(vec_rep **slot, std::size_t at, std::size_t count, void *out) noexcept;
     // Replaces element `index` by a copy of *elem; the old one goes to
@@ -100,7 +102,7 @@ inline cow_status vec_push(vec_rep **slot, const void *elem) noexcept {
         v->len = v->flat_len = n + 1;
         return COW_OK;
     }
-    return vec_insert(slot, v->len, elem, 1);
+    return impl_of(v)->push(slot, elem);
 }
 inline cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count,
                              void *out) noexcept {
