@@ -542,10 +542,7 @@ COW_API void cow_type_init(cow_type *type, size_t elem_size, size_t elem_align) 
  *     insert and erase at any index O(log n) (leaves and nodes split or
  *     empty, B-tree fashion); a write to a shared vector copies one leaf and
  *     the inner nodes above it, O(log n), and clones the handles of the leaf
- *     it copies (a vector of handles); a copied inner node shares the other
- *     children through one reference to the node it copied, so the write
- *     updates one reference count per level, not one per sibling. Nodes come
- *     from libcow's allocator.
+ *     it copies (a vector of handles). Nodes come from libcow's allocator.
  * A call that fails changes nothing, for every representation. */
 COW_API cow_status cow_vec_new(cow_vec **out, const cow_type *type, const cow_options *options) COW_NOEXCEPT;
 /* Room for `capacity` elements (a tree reserves nothing). COW_EOVERFLOW when

@@ -26,29 +26,21 @@ struct path {
     std::size_t offset;                // of element i inside the leaf
 };
 
-// (Writes start from a private header (begin_write), which holds the root.)
 void find_path(const tree_vec *v, std::size_t i, path &p) noexcept {
     tree_node *n = v->root;
     p.depth = v->height;
-    bool owned = is_unique(n);
+    bool owned = true;  // writes start from a private header (begin_write)
     for (std::uint32_t d = 0; d < v->height; ++d) {
+        owned = owned && is_unique(n);
         p.node[d] = n;
         p.owned[d] = owned;
-        inner *in = as_inner(n);
-        std::uint32_t k = child_for(v, in, v->height - d, i);
+        std::uint32_t k = child_for(v, as_inner(n), v->height - d, i);
         p.index[d] = k;
-        owned = owned && child_owned(v, in, v->height - d, k);
-        n = in->child[k];
+        n = as_inner(n)->child[k];
     }
     p.node[v->height] = n;
-    p.owned[v->height] = owned;
+    p.owned[v->height] = owned && is_unique(n);
     p.offset = i;
-}
-
-// Whether the reference in the slot of path node d (the root slot for d ==
-// 0) is this value's: the parent is its own and does not borrow the child.
-bool slot_is_ours(const path &p, std::uint32_t d) noexcept {
-    return d == 0 || (p.owned[d - 1] && !is_borrowed(as_inner(p.node[d - 1]), p.index[d - 1]));
 }
 
 // ---- the element edits -------------------------------------------------------
@@ -85,29 +77,18 @@ int outputs_of(std::uint32_t new_count, std::uint32_t limit) noexcept {
 
 constexpr std::uint32_t no_child = ~std::uint32_t{0};
 
-// Fills w with a copy of inner node n that borrows n's children (n becomes
-// its base), except child `skip` (the caller puts its own replacement there;
-// or no_child). The base reference is the one the replaced slot held when
-// `slot_ref` says it was this value's (it moves), else a new one. Counted as
-// one node copy of the write.
-void copy_inner(tree_vec *v, inner *n, inner *w, std::uint32_t skip, bool slot_ref) noexcept {
+// Fills w with a copy of inner node n: the same children, each with one more
+// holder except child `skip` (the caller puts its replacement there; or
+// no_child). Counted as one node copy of the write.
+void copy_inner(tree_vec *v, const inner *n, inner *w, std::uint32_t skip) noexcept {
     w->count = n->count;
     w->info = n->info;
-    for (auto &word : w->borrowed) word = 0;
     for (std::uint32_t j = 0; j < n->count; ++j) {
         w->child[j] = n->child[j];
         w->sizes[j] = n->sizes[j];
-        if (j != skip) set_borrowed(w, j, true);
+        if (j != skip) retain(n->child[j]);
     }
-    w->base = n;
-    if (!slot_ref) retain(n);
     note_copies(v, 1, n->count * (sizeof(tree_node *) + sizeof(std::size_t)));
-}
-
-// Moves child slot `from` of n to `to` (its borrowed mark with it).
-void move_slot(inner *n, std::uint32_t from, std::uint32_t to) noexcept {
-    n->child[to] = n->child[from];
-    set_borrowed(n, to, is_borrowed(n, from));
 }
 
 // The replacement of a child slot: the nodes now in its place.
@@ -168,12 +149,7 @@ void split_inner(tree_vec *v, inner *left, inner *right, std::uint32_t height) n
     std::uint32_t total = left->count;
     std::uint32_t keep = (total + 1) / 2;
     right->count = total - keep;
-    for (std::uint32_t k = 0; k < right->count; ++k) {
-        right->child[k] = left->child[keep + k];
-        // right has no base: a child left borrowed becomes its own reference
-        if (is_borrowed(left, keep + k)) retain(right->child[k]);
-        set_borrowed(left, keep + k, false);
-    }
+    for (std::uint32_t k = 0; k < right->count; ++k) right->child[k] = left->child[keep + k];
     left->count = keep;
     resize_from(right, height, 0);
     update_regular(v, left, height);
@@ -184,18 +160,15 @@ void split_inner(tree_vec *v, inner *left, inner *right, std::uint32_t height) n
 // may change in place (it has room for one more child: tree_branches + 1).
 void put_child(inner *n, std::uint32_t height, std::uint32_t k, const replacement &r) noexcept {
     if (r.n == 0) {
-        for (std::uint32_t j = k; j + 1 < n->count; ++j) move_slot(n, j + 1, j);
-        set_borrowed(n, n->count - 1, false);
+        for (std::uint32_t j = k; j + 1 < n->count; ++j) n->child[j] = n->child[j + 1];
         n->count -= 1;
     } else {
         if (r.n == 2) {
-            for (std::uint32_t j = n->count; j > k + 1; --j) move_slot(n, j - 1, j);
+            for (std::uint32_t j = n->count; j > k + 1; --j) n->child[j] = n->child[j - 1];
             n->count += 1;
             n->child[k + 1] = r.node[1];
-            set_borrowed(n, k + 1, false);
         }
         n->child[k] = r.node[0];
-        set_borrowed(n, k, false);  // the replacement is this node's own
     }
     resize_from(n, height, k);
 }
@@ -338,9 +311,8 @@ static cow_status edit_tree(tree_vec *v, std::size_t i, leaf_edit edit,
             r = outs[depth] == 2 ? replacement{{pr.leaves[0], pr.leaves[1]}, 2}
                                  : replacement{{pr.leaves[0], nullptr}, 1};
         }
-        // Our reference to the shared leaf (if the slot held one of ours)
-        // goes with the slot it leaves.
-        if (slot_is_ours(p, depth)) release(v, leaf, 0);
+        // Our reference to the shared leaf goes with the slot it leaves.
+        if (depth == 0 || p.owned[depth - 1]) release(v, leaf, 0);
     }
     pr.leaves[0] = pr.leaves[1] = nullptr;  // placed
 
@@ -352,12 +324,10 @@ static cow_status edit_tree(tree_vec *v, std::size_t i, leaf_edit edit,
         inner *w;
         if (r.n == 0 && n->count == 1) {
             // Its only child went: the node goes too (no copy is made).
-            if (p.owned[d]) {
-                drop_base(v, n, height);
+            if (p.owned[d])
                 inner_free(n);
-            } else if (slot_is_ours(p, d)) {
-                release(v, n, height);
-            }
+            else if (d == 0 || p.owned[d - 1])
+                release(v, n, depth - d);
             continue;
         }
         if (p.owned[d]) {
@@ -365,7 +335,8 @@ static cow_status edit_tree(tree_vec *v, std::size_t i, leaf_edit edit,
             // A child replaced by a copy leaves its old self to its other holders.
         } else {
             w = pr.take();
-            copy_inner(v, n, w, k, slot_is_ours(p, d));
+            copy_inner(v, n, w, k);
+            if (d == 0 || p.owned[d - 1]) release(v, n, depth - d);
         }
         put_child(w, height, k, r);
         update_regular(v, w, height);
@@ -400,8 +371,6 @@ static cow_status edit_tree(tree_vec *v, std::size_t i, leaf_edit edit,
     while (v->root && v->height > 0 && v->root->count == 1 && is_unique(v->root)) {
         inner *old = as_inner(v->root);
         v->root = old->child[0];
-        if (is_borrowed(old, 0)) retain(v->root);  // the header needs a reference of its own
-        drop_base(v, old, v->height);
         v->height -= 1;
         inner_free(old);
     }
@@ -427,20 +396,15 @@ cow_status push_leaf(tree_vec *v, tree_node *leaf) noexcept {
     std::uint32_t h = v->height;
     tree_node *spine[max_levels + 1];
     bool owned[max_levels + 1];
-    bool slot_ours[max_levels + 1];  // the reference to spine[d] in its slot is this value's
     tree_node *n = v->root;
-    bool o = is_unique(n);  // from the private header down
-    slot_ours[0] = true;
+    bool o = true;  // from the private header down
     std::int64_t room = -1;  // the deepest spine node with room for a child
     for (std::uint32_t d = 0; d < h; ++d) {
+        o = o && is_unique(n);
         spine[d] = n;
         owned[d] = o;
         if (n->count < tree_branches) room = d;
-        inner *in = as_inner(n);
-        std::uint32_t last = in->count - 1;
-        o = o && child_owned(v, in, h - d, last);
-        slot_ours[d + 1] = owned[d] && !is_borrowed(in, last);
-        n = in->child[last];
+        n = as_inner(n)->child[n->count - 1];
     }
     // New nodes: a chain above the leaf down from the node with room (or a
     // new root), and copies of the shared spine nodes above it.
@@ -489,14 +453,13 @@ cow_status push_leaf(tree_vec *v, tree_node *leaf) noexcept {
         if (!owned[d]) {
             w = pr.take();
             // Below the top, the last child is replaced by its own copy.
-            copy_inner(v, s, w, d == top ? no_child : s->count - 1, slot_ours[d]);
+            copy_inner(v, s, w, d == top ? no_child : s->count - 1);
+            if (d == 0 || owned[d - 1]) release(v, s, h - d);
         }
-        if (parent) {
+        if (parent)
             parent->child[parent->count - 1] = w;
-            set_borrowed(parent, parent->count - 1, false);
-        } else {
+        else
             v->root = w;
-        }
         if (d < top) {
             w->sizes[w->count - 1] += added;
         } else {
@@ -901,9 +864,9 @@ bool subtree_owned(const tree_node *n, std::uint32_t height, std::size_t lo, std
     std::size_t start = 0;
     for (std::uint32_t k = 0; k < in->count && start < hi; ++k) {
         std::size_t end = in->sizes[k];
-        if (end > lo && (is_borrowed(in, k) ||
-                         !subtree_owned(in->child[k], height - 1, lo > start ? lo - start : 0,
-                                        (hi < end ? hi : end) - start)))
+        if (end > lo &&
+            !subtree_owned(in->child[k], height - 1, lo > start ? lo - start : 0,
+                           (hi < end ? hi : end) - start))
             return false;
         start = end;
     }
@@ -1066,8 +1029,7 @@ void visit(const tree_vec *v, tree_node *n, std::uint32_t height, bool owned, st
         return;
     }
     inner *in = as_inner(n);
-    for (std::uint32_t k = 0; k < in->count; ++k)
-        visit(v, in->child[k], height - 1, !is_borrowed(in, k), at, leaf, shared);
+    for (std::uint32_t k = 0; k < in->count; ++k) visit(v, in->child[k], height - 1, true, at, leaf, shared);
 }
 
 // Copies every element of a subtree into data from position at on.
@@ -1089,13 +1051,10 @@ cow_status copy_subtree(const tree_vec *v, tree_node *n, std::uint32_t height, u
 // Frees the nodes of a value this value alone holds without dropping leaf
 // elements (they were moved out); pinned subtrees lose pin and reference.
 void free_moved(const tree_vec *v, tree_node *n, std::uint32_t height, bool owned) noexcept {
-    // `owned` false from the parent: a borrowed slot, which holds no
-    // reference of the value's (only the pin).
-    bool slot_ref = owned;
     owned = owned && is_unique(n);
     if (!owned) {
-        release(v, n, height);                // the pin
-        if (slot_ref) release(v, n, height);  // the value's reference
+        release(v, n, height);  // the pin
+        release(v, n, height);  // the value's reference
         return;
     }
     if (height == 0) {
@@ -1103,9 +1062,7 @@ void free_moved(const tree_vec *v, tree_node *n, std::uint32_t height, bool owne
         return;
     }
     inner *in = as_inner(n);
-    for (std::uint32_t k = 0; k < in->count; ++k)
-        free_moved(v, in->child[k], height - 1, !is_borrowed(in, k));
-    drop_base(v, in, height);
+    for (std::uint32_t k = 0; k < in->count; ++k) free_moved(v, in->child[k], height - 1, true);
     inner_free(in);
 }
 

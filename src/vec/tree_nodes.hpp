@@ -32,36 +32,11 @@ namespace {
 // subtree can hold by at least two, and sizes are below 2^63.
 constexpr unsigned max_levels = 64;
 
-constexpr std::uint32_t mask_words = (tree_branches + 1 + 63) / 64;
-
 // One slot more than a node keeps: an edit adds a child before it splits.
-//
-// A copy of a shared node does not take a reference to each child: it takes
-// one to the node it copied (its base) and marks the children it shares
-// with it as borrowed. The base keeps them alive (with its own references,
-// or through its own base), so a path copy bumps one count per level
-// instead of one per sibling. A borrowed child is shared by definition: a
-// write below it copies it. Once the base is held by this node alone, its
-// references pass to this node (absorb_base) and the children are its own.
 struct inner : tree_node {
     tree_node *child[tree_branches + 1];   // first: a read by radix touches the header's line
     std::size_t sizes[tree_branches + 1];  // sizes[k]: elements under child[0..k]
-    tree_node *base;                       // the node the borrowed children come from, or nullptr
-    std::uint64_t borrowed[mask_words];    // bit k: child k is the base's, not referenced here
 };
-
-inline bool is_borrowed(const inner *n, std::uint32_t k) noexcept {
-    return (n->borrowed[k / 64] >> (k % 64)) & 1;
-}
-inline void set_borrowed(inner *n, std::uint32_t k, bool b) noexcept {
-    std::uint64_t bit = std::uint64_t{1} << (k % 64);
-    n->borrowed[k / 64] = b ? n->borrowed[k / 64] | bit : n->borrowed[k / 64] & ~bit;
-}
-inline bool any_borrowed(const inner *n) noexcept {
-    for (std::uint32_t w = 0; w < mask_words; ++w)
-        if (n->borrowed[w]) return true;
-    return false;
-}
 
 inline inner *as_inner(tree_node *n) noexcept { return static_cast<inner *>(n); }
 inline const inner *as_inner(const tree_node *n) noexcept { return static_cast<const inner *>(n); }
@@ -145,12 +120,9 @@ inline tree_node *inner_alloc_new() noexcept {
     n->refs.store(1, std::memory_order_relaxed);
     n->count = 0;
     n->info = 1;
-    n->base = nullptr;
-    for (auto &w : n->borrowed) w = 0;
     return n;
 }
 
-// Frees an inner node's memory; its children and base were dealt with.
 inline void inner_free(inner *n) noexcept {
     n->~inner();
     mem_free(n, sizeof(inner));
@@ -198,59 +170,9 @@ inline void destroy(const tree_vec *v, tree_node *n, std::uint32_t height) noexc
         leaf_free(v, n);
         return;
     }
-    // Down the chain of bases in a loop, not by recursion: versions made one
-    // copy after another chain their nodes, as long as the history.
-    for (inner *in = as_inner(n); in;) {
-        for (std::uint32_t k = 0; k < in->count; ++k)
-            if (!is_borrowed(in, k)) release(v, in->child[k], height - 1);
-        inner *base = static_cast<inner *>(in->base);
-        inner_free(in);
-        in = nullptr;
-        if (base) {
-            COW_TREE_COUNT(releases);
-            if (base->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) in = base;
-        }
-    }
-}
-
-// Drops what an inner node that is going away holds besides its children
-// (its base), for a node freed by hand (inner_free) rather than destroyed.
-inline void drop_base(const tree_vec *v, inner *n, std::uint32_t height) noexcept {
-    if (n->base) release(v, n->base, height);
-    n->base = nullptr;
-}
-
-// Gives the node (which this value alone holds) its base's references when
-// the base is held by nothing else: the children it borrowed become its own.
-inline void absorb_base(const tree_vec *v, inner *w, std::uint32_t height) noexcept {
-    auto *b = static_cast<inner *>(w->base);
-    bool matched[tree_branches + 1] = {};
-    for (std::uint32_t j = 0; j < b->count; ++j) {
-        if (is_borrowed(b, j)) continue;  // kept alive by b's base, which w takes over
-        tree_node *c = b->child[j];
-        std::uint32_t k = 0;
-        while (k < w->count && (matched[k] || !is_borrowed(w, k) || w->child[k] != c)) ++k;
-        if (k < w->count) {
-            matched[k] = true;
-            set_borrowed(w, k, false);  // b's reference passes to w
-        } else {
-            release(v, c, height - 1);  // b's reference goes with b
-        }
-    }
-    w->base = b->base;  // and b's reference to its base passes to w
-    inner_free(b);
-    if (!any_borrowed(w)) drop_base(v, w, height);
-}
-
-// Whether this value may write child k of inner node n in place: n is its
-// own (every node above too), the slot holds a reference of n's, and the
-// child has no other holder. First, n absorbs its base if nothing else
-// holds it, whichever child is asked for: that drops the base's references
-// to the children n replaced, so that their own copies below can absorb
-// them in turn.
-inline bool child_owned(const tree_vec *v, inner *n, std::uint32_t height, std::uint32_t k) noexcept {
-    if (n->base && is_unique(n->base)) absorb_base(v, n, height);
-    return !is_borrowed(n, k) && is_unique(n->child[k]);
+    inner *in = as_inner(n);
+    for (std::uint32_t k = 0; k < in->count; ++k) release(v, in->child[k], height - 1);
+    inner_free(in);
 }
 
 // The child holding element i of the subtree under n (height >= 1); i
