@@ -11,25 +11,14 @@
 #include <doctest/doctest.h>
 
 #include "cow.h"
+#include "strategy.hpp"
 #include "support.hpp"
 
 namespace map_test {
 
 using u64 = std::uint64_t;
 
-struct strategy {
-    const char *name;
-    cow_strategy_t id;
-    std::uint64_t threshold_bytes;
-
-    cow_options options(std::uint32_t flags = 0) const {
-        cow_options o = COW_OPTIONS_INIT;
-        o.strategy = id;
-        o.threshold_bytes = threshold_bytes;
-        o.flags = flags;
-        return o;
-    }
-};
+using test::strategy;
 
 // THRESHOLD copies at clone below 256 bytes (16 u64 -> u64 entries) and
 // shares above, so the tests' small maps take the eager side and their

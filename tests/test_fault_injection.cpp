@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "positional_diff.hpp"
 #include "support.hpp"
 
 namespace {
@@ -1046,18 +1047,7 @@ namespace {
 
 using ranges = std::vector<std::pair<std::size_t, std::size_t>>;
 
-ranges model_diff(const model &a, const model &b) {
-    ranges out;
-    std::size_t longer = a.size() > b.size() ? a.size() : b.size();
-    for (std::size_t i = 0; i < longer; ++i) {
-        if (i < a.size() && i < b.size() && a[i] == b[i]) continue;
-        if (!out.empty() && out.back().first + out.back().second == i)
-            out.back().second += 1;
-        else
-            out.push_back({i, 1});
-    }
-    return out;
-}
+ranges model_diff(const model &a, const model &b) { return test::positional_diff(a, b); }
 
 struct diff_walk {
     ranges seen;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "positional_diff.hpp"
 #include "support.hpp"
 
 namespace {
@@ -332,18 +333,7 @@ model cat(const model &a, const model &b) {
     return m;
 }
 
-ranges model_diff(const model &a, const model &b) {
-    ranges out;
-    std::size_t longer = a.size() > b.size() ? a.size() : b.size();
-    for (std::size_t i = 0; i < longer; ++i) {
-        if (i < a.size() && i < b.size() && a[i] == b[i]) continue;
-        if (!out.empty() && out.back().first + out.back().second == i)
-            out.back().second += 1;
-        else
-            out.push_back({i, 1});
-    }
-    return out;
-}
+ranges model_diff(const model &a, const model &b) { return test::positional_diff(a, b); }
 
 // For worker threads, which may not use doctest's assertions: a failed call
 // reads as contents that match no model.

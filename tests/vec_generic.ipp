@@ -17,6 +17,7 @@
 #include <doctest/doctest.h>
 
 #include "cow.h"
+#include "positional_diff.hpp"
 #include "support.hpp"
 #include "vec_strategy.hpp"
 

@@ -8,23 +8,12 @@
 #include <doctest/doctest.h>
 
 #include "cow.h"
+#include "strategy.hpp"
 #include "support.hpp"
 
 namespace vec_test {
 
-struct strategy {
-    const char *name;
-    cow_strategy_t id;
-    std::uint64_t threshold_bytes;
-
-    cow_options options(std::uint32_t flags = 0) const {
-        cow_options o = COW_OPTIONS_INIT;
-        o.strategy = id;
-        o.threshold_bytes = threshold_bytes;
-        o.flags = flags;
-        return o;
-    }
-};
+using test::strategy;
 
 // THRESHOLD copies at clone below 64 bytes (16 int32s) and shares above, so
 // the tests' small vectors take the eager side and their large ones the lazy.

@@ -14,17 +14,7 @@ std::vector<std::int32_t> slice_of(const std::vector<std::int32_t> &m, std::size
 // The ranges cow_vec_diff must report for two models.
 std::vector<std::pair<std::size_t, std::size_t>> model_diff(const std::vector<std::int32_t> &a,
                                                             const std::vector<std::int32_t> &b) {
-    std::vector<std::pair<std::size_t, std::size_t>> out;
-    std::size_t longer = a.size() > b.size() ? a.size() : b.size();
-    for (std::size_t i = 0; i < longer; ++i) {
-        bool differs = i >= a.size() || i >= b.size() || a[i] != b[i];
-        if (!differs) continue;
-        if (!out.empty() && out.back().first + out.back().second == i)
-            out.back().second += 1;
-        else
-            out.push_back({i, 1});
-    }
-    return out;
+    return test::positional_diff(a, b);
 }
 
 struct diff_log {
