@@ -349,6 +349,9 @@ public:
     void op_vec_reserve();
     void op_vec_mut(bool one, target *given = nullptr);
     void op_vec_into();
+    // A drawn source for a call that reads one vector: its model, or nullptr
+    // when the call must fail (e says how: NULL, a stale or another kind).
+    rep_model *draw_vec_source(expectation &e, const void *&src);
     void op_vec_slice();
     void op_vec_concat();
     void op_vec_compare();

@@ -370,6 +370,15 @@ inline void container_fuzzer::op_vec_into() {
 
 // ---- whole-vector operations ---------------------------------------------
 
+inline rep_model *container_fuzzer::draw_vec_source(expectation &e, const void *&src) {
+    src = draw_source(e);
+    if (!e.ok()) return nullptr;
+    rep_model *m = &w.rep(src);
+    if (m->kind == COW_KIND_VEC) return m;
+    e.add(true, COW_ETYPE);
+    return nullptr;
+}
+
 // cow_vec_slice into a pool slot: a new value of its own (a new lineage, the
 // source's strategy and options). A flat slice copies its elements (handles
 // cloned, one each); a tree slice shares the source's nodes inside the range
@@ -378,15 +387,8 @@ inline void container_fuzzer::op_vec_into() {
 inline void container_fuzzer::op_vec_slice() {
     int j = draw_slot();
     expectation e;
-    const void *src = draw_source(e);
-    rep_model *m = nullptr;
-    if (e.ok()) {
-        m = &w.rep(src);
-        if (m->kind != COW_KIND_VEC) {
-            e.add(true, COW_ETYPE);
-            m = nullptr;
-        }
-    }
+    const void *src;
+    rep_model *m = draw_vec_source(e, src);
     std::size_t len = m ? m->elems.size() : 0, offset, count;
     switch (in.ConsumeIntegralInRange<int>(0, 7)) {
     case 0:
@@ -635,15 +637,8 @@ inline void container_fuzzer::op_vec_diff() {
 // there, in order, where cow_vec_get finds them.
 inline void container_fuzzer::op_vec_cursor_at() {
     expectation e;
-    const void *src = draw_source(e);
-    rep_model *m = nullptr;
-    if (e.ok()) {
-        m = &w.rep(src);
-        if (m->kind != COW_KIND_VEC) {
-            e.add(true, COW_ETYPE);
-            m = nullptr;
-        }
-    }
+    const void *src;
+    rep_model *m = draw_vec_source(e, src);
     std::size_t len = m ? m->elems.size() : 0;
     std::size_t index = in.ConsumeBool() ? in.ConsumeIntegralInRange<std::size_t>(0, len) : draw_index(in, len);
     if (m) e.add(index > len, COW_ERANGE);
