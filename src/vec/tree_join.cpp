@@ -278,8 +278,8 @@ cow_status join(tree_vec *r, const tree_node *l, std::uint32_t hl, tree_node *mi
     return pack(r, kids, count, h, li, ri, out);
 }
 
-// Sets up a new empty tree header that the result will be built in (not a
-// rep: finished by the caller).
+// Gives header w the parts built for it (their references move in), and
+// drops the ones it held.
 void adopt_parts(tree_vec *w, tree_node *root, std::uint32_t height, tree_node *tail,
                  std::size_t len, bool regular) noexcept {
     if (w->root) release(w, w->root, w->height);
