@@ -433,6 +433,43 @@ static double one_shared_write(cow_strategy_t strategy, const uint64_t *values) 
     return start;
 }
 
+static int count_range(void *ctx, size_t offset, size_t count) {
+    (void)offset;
+    *(size_t *)ctx += count;
+    return 0;
+}
+
+/* Diff, slice and concat between versions: the tree walks and shares what
+ * they have in common instead of copying it. */
+static void tour_version_calls(const cow_vec *first, const cow_vec *last) {
+    cow_vec *front = NULL, *back = NULL;
+    size_t changed = 0;
+    bool stopped = true;
+    uint64_t before;
+
+    MUST(cow_vec_diff(first, last, count_range, &changed, &stopped));
+    printf("  cow_vec_diff(version 0, version 999): %lu positions differ\n", (unsigned long)changed);
+    CLAIM(changed == VERSIONS - 1 && !stopped);
+    CLAIM(!cow_vec_equal(first, last));
+
+    /* The two halves of the last version swapped: slices and a join that
+     * share the leaves of the version instead of copying 8 MB. */
+    before = live_bytes();
+    MUST(cow_vec_slice(&front, last, 0, ELEMENTS / 2 + 3));
+    MUST(cow_vec_slice(&back, last, ELEMENTS / 2 + 3, ELEMENTS - (ELEMENTS / 2 + 3)));
+    MUST(cow_vec_concat(&back, front));
+    printf("  halves swapped by two slices and a concat: %lu elements, %.1f KB more held\n",
+           (unsigned long)cow_vec_len(back), (double)(live_bytes() - before) / 1e3);
+    CLAIM(cow_vec_len(back) == ELEMENTS);
+    CLAIM(live_bytes() - before < 64u * 1024);
+    CLAIM(*(const uint64_t *)cow_vec_get(back, ELEMENTS - (ELEMENTS / 2 + 3)) ==
+          *(const uint64_t *)cow_vec_get(last, 0));
+    CLAIM(*(const uint64_t *)cow_vec_get(back, 0) ==
+          *(const uint64_t *)cow_vec_get(last, ELEMENTS / 2 + 3));
+    cow_vec_release(front);
+    cow_vec_release(back);
+}
+
 static void tour_versions(void) {
     static cow_vec *versions[VERSIONS];
     uint64_t *values = malloc(ELEMENTS * sizeof *values);
@@ -473,6 +510,7 @@ static void tour_versions(void) {
            (unsigned long)st.nodes_copied, (unsigned long)st.copies);
     CLAIM(st.representation == COW_REPRESENTATION_TREE);
     CLAIM(st.copies == VERSIONS - 1);
+    tour_version_calls(versions[0], versions[VERSIONS - 1]);
     for (i = 0; i < VERSIONS; i++) cow_vec_release(versions[i]);
 
     tree_write = one_shared_write(COW_STRATEGY_STRUCTURAL, values);
