@@ -587,18 +587,13 @@ const void *get(const vec_rep *vr, std::size_t i) noexcept {
     return elem_in(v, n, i);
 }
 
-cow_status set_in(tree_vec *w, std::size_t index, element_copy &value,
-                  void *out_old) noexcept {
-    std::size_t in_tree = tree_len(w);
-    if (index < in_tree) {
-        cow_status s = edit_tree(w, index, leaf_edit::replace, value.get(), out_old, nullptr);
-        if (s == COW_OK) value.moved();
-        return s;
-    }
-    std::size_t off = index - in_tree;
-    // From a shared tail the replaced element goes out as a copy, made
-    // first and handed over only once nothing can fail.
-    bool copy_out = out_old && !is_unique(w->tail);
+// Makes the tail writable and takes its element `off` out: into out
+// (moved, or a copy when another version holds the tail) or dropped. The
+// slot is then free for the caller. A failure comes before any change.
+cow_status take_from_tail(tree_vec *w, std::size_t off, void *out) noexcept {
+    // From a shared tail the element goes out as a copy, made first and
+    // handed over only once nothing can fail.
+    bool copy_out = out && !is_unique(w->tail);
     element_holder old_copy(w->type, copy_out);
     if (copy_out) {
         cow_status s = old_copy.copy_from(elem_in(w, w->tail, off));
@@ -608,12 +603,28 @@ cow_status set_in(tree_vec *w, std::size_t index, element_copy &value,
     cow_status s = own_tail_but(w, off, &emptied);
     if (s != COW_OK) return s;
     unsigned char *at = elem_in(w, w->tail, off);
-    if (!emptied) {
-        if (out_old) std::memcpy(out_old, at, w->elem_size); else type_drop(w->type, at);
-    } else if (out_old) {
-        old_copy.move_to(out_old);
+    if (emptied) {
+        if (out) old_copy.move_to(out);
+    } else if (out) {
+        std::memcpy(out, at, w->elem_size);
+    } else {
+        type_drop(w->type, at);
     }
-    std::memcpy(at, value.get(), w->elem_size);
+    return COW_OK;
+}
+
+cow_status set_in(tree_vec *w, std::size_t index, element_copy &value,
+                  void *out_old) noexcept {
+    std::size_t in_tree = tree_len(w);
+    if (index < in_tree) {
+        cow_status s = edit_tree(w, index, leaf_edit::replace, value.get(), out_old, nullptr);
+        if (s == COW_OK) value.moved();
+        return s;
+    }
+    std::size_t off = index - in_tree;
+    cow_status s = take_from_tail(w, off, out_old);
+    if (s != COW_OK) return s;
+    std::memcpy(elem_in(w, w->tail, off), value.get(), w->elem_size);
     value.moved();
     return COW_OK;
 }
@@ -743,25 +754,10 @@ cow_status erase_one(tree_vec *w, std::size_t index, void *out) noexcept {
     std::size_t in_tree = tree_len(w);
     if (index < in_tree) return edit_tree(w, index, leaf_edit::erase, nullptr, out, nullptr);
     std::size_t off = index - in_tree;
-    // From a shared tail the removed element goes out as a copy (as in set_in).
-    bool copy_out = out && !is_unique(w->tail);
-    element_holder old_copy(w->type, copy_out);
-    if (copy_out) {
-        cow_status s = old_copy.copy_from(elem_in(w, w->tail, off));
-        if (s != COW_OK) return s;
-    }
-    bool emptied;
-    cow_status s = own_tail_but(w, off, &emptied);
+    cow_status s = take_from_tail(w, off, out);
     if (s != COW_OK) return s;
     tree_node *t = w->tail;
     unsigned char *p = elem_in(w, t, off);
-    if (emptied) {
-        if (out) old_copy.move_to(out);
-    } else if (out) {
-        std::memcpy(out, p, w->elem_size);
-    } else {
-        type_drop(w->type, p);
-    }
     std::memmove(p, p + w->elem_size, (t->count - off - 1) * w->elem_size);
     t->count -= 1;
     w->len -= 1;

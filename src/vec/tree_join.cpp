@@ -216,26 +216,47 @@ bool same_children(const tree_node *n, tree_node *const *kids, std::uint32_t cou
     return true;
 }
 
-// Nodes of this height holding kids[0..count) in order (up to 3 *
-// tree_branches, one reference each, taken over), filling each node before
-// the next. A node whose children would be exactly those of l or of r is l
-// or r itself, shared rather than copied.
-cow_status pack(tree_vec *r, tree_node **kids, std::uint32_t count, std::uint32_t height,
-                const tree_node *l, const tree_node *rt, node_run &out) noexcept {
+// The children of a level being rebuilt: references the join made (owned),
+// and children of l or rt it has not taken a reference to yet.
+struct kid_list {
+    tree_node *node[3 * tree_branches];
+    bool owned[3 * tree_branches];
+    std::uint32_t count = 0;
+
+    void add(tree_node *n, bool made) noexcept {
+        node[count] = n;
+        owned[count++] = made;
+    }
+    // Drops the references this list holds in [from, to).
+    void release_owned(const tree_vec *r, std::uint32_t from, std::uint32_t to,
+                       std::uint32_t height) noexcept {
+        for (std::uint32_t k = from; k < to; ++k)
+            if (owned[k]) release(r, node[k], height);
+    }
+};
+
+// Nodes of this height holding the kids in order, filling each node before
+// the next. A node whose children would be exactly those of l or of rt is l
+// or rt itself, shared (one reference to it, none to its children); a new
+// node takes a reference to each child the list does not own yet.
+cow_status pack(tree_vec *r, kid_list &kids, std::uint32_t height, const tree_node *l,
+                const tree_node *rt, node_run &out) noexcept {
     std::uint32_t done = 0;
-    while (done < count) {
-        std::uint32_t n = count - done < tree_branches ? count - done : tree_branches;
-        tree_node **part = kids + done;
+    while (done < kids.count) {
+        std::uint32_t n = kids.count - done < tree_branches ? kids.count - done : tree_branches;
+        tree_node **part = kids.node + done;
         const tree_node *same = same_children(l, part, n) ? l : same_children(rt, part, n) ? rt : nullptr;
         if (same) {
             auto *whole = const_cast<tree_node *>(same);
             retain(whole);
-            for (std::uint32_t k = 0; k < n; ++k) release(r, part[k], height - 1);
+            kids.release_owned(r, done, done + n, height - 1);
             out.node[out.count++] = whole;
         } else {
-            inner *w = inner_of(r, part, n, height);
+            for (std::uint32_t k = done; k < done + n; ++k)
+                if (!kids.owned[k]) retain(kids.node[k]);
+            inner *w = inner_of(r, part, n, height);  // releases them on failure
             if (!w) {
-                for (std::uint32_t k = done + n; k < count; ++k) release(r, kids[k], height - 1);
+                kids.release_owned(r, done + n, kids.count, height - 1);
                 release_run(r, out, height);
                 return COW_ENOMEM;
             }
@@ -264,18 +285,11 @@ cow_status join(tree_vec *r, const tree_node *l, std::uint32_t hl, tree_node *mi
                         ri ? ri->child[0] : rt, ri ? hr - 1 : hr, below);
     if (s != COW_OK) return s;
     // The children: l's but its last, what the join below made, rt's but its first.
-    tree_node *kids[3 * tree_branches];
-    std::uint32_t count = 0;
-    for (std::uint32_t k = 0; li && k + 1 < li->count; ++k) {
-        retain(li->child[k]);
-        kids[count++] = li->child[k];
-    }
-    for (std::uint32_t k = 0; k < below.count; ++k) kids[count++] = below.node[k];
-    for (std::uint32_t k = 1; ri && k < ri->count; ++k) {
-        retain(ri->child[k]);
-        kids[count++] = ri->child[k];
-    }
-    return pack(r, kids, count, h, li, ri, out);
+    kid_list kids;
+    for (std::uint32_t k = 0; li && k + 1 < li->count; ++k) kids.add(li->child[k], false);
+    for (std::uint32_t k = 0; k < below.count; ++k) kids.add(below.node[k], true);
+    for (std::uint32_t k = 1; ri && k < ri->count; ++k) kids.add(ri->child[k], false);
+    return pack(r, kids, h, li, ri, out);
 }
 
 // Gives header w the parts built for it (their references move in), and
