@@ -162,9 +162,11 @@ COW_API cow_status cow_vec_cursor_init(cow_vec_cursor *cursor, const cow_vec *ve
 
 COW_API cow_status cow_vec_cursor_init_at(cow_vec_cursor *cursor, const cow_vec *vec,
                                           size_t index) noexcept {
-    cow_status s = cow_vec_cursor_init(cursor, vec);
+    cow_status s = handle_status(vec, K);
     if (s != COW_OK) return s;
-    if (index > vec_len(vec_of(vec))) return COW_ERANGE;
+    if (!cursor) return COW_EINVAL;
+    if (index > vec_len(vec_of(vec))) return COW_ERANGE;  // before the cursor is touched
+    cow_vec_cursor_init(cursor, vec);
     cursor->next = index;
     return COW_OK;
 }

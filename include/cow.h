@@ -662,8 +662,9 @@ COW_API bool cow_vec_equal(const cow_vec *a, const cow_vec *b) COW_NOEXCEPT;
 
 /* Since 0.2. A 64-bit hash of the length and the elements (the type's
  * hash), consistent with cow_vec_equal: equal vectors hash alike, whatever
- * their representations, so vectors can be map keys by value. NULL hashes
- * as an empty vector. Stable within a process only. O(n). */
+ * their representations, so vectors can be map keys by value. NULL (and a
+ * handle of another kind) hashes as an empty vector. Stable within a process
+ * only. O(n). */
 COW_API uint64_t cow_vec_hash(const cow_vec *vec) COW_NOEXCEPT;
 
 /* Called by cow_vec_diff for each range [offset, offset + count) of

@@ -326,7 +326,10 @@ VEC_TEST("cursor from an index: the elements from there on; the end gives none; 
         CHECK(got == slice_of(model, from, 1000 - from));
     }
     cow_vec_cursor c;
+    std::memset(&c, 0xab, sizeof c);
+    cow_vec_cursor before = c;
     CHECK(cow_vec_cursor_init_at(&c, v, 1001) == COW_ERANGE);
+    CHECK(std::memcmp(&c, &before, sizeof c) == 0);  // a refused call leaves the cursor alone
     CHECK(cow_vec_cursor_init_at(nullptr, v, 0) == COW_EINVAL);
     CHECK(cow_vec_cursor_init_at(&c, nullptr, 0) == COW_EINVAL);
     cow_vec_release(v);
