@@ -9,6 +9,7 @@
 #include "../hash.hpp"
 #include "../scratch.hpp"
 #include "../type.hpp"
+#include "entries.hpp"
 
 namespace cow::detail {
 namespace {
@@ -111,77 +112,6 @@ inline const unsigned char *probe_find(const flat_map *m, std::uint64_t h, Eq eq
     }
 }
 
-// a[0..n) == b[0..n): 8 to 32 bytes as four overlapping word compares
-// (no call, no branch on the length), others through memcmp.
-inline std::uint64_t load64(const char *p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-inline bool same_bytes(const char *a, const char *b, std::size_t n) noexcept {
-    if (n < 8 || n > 32) return n == 0 || std::memcmp(a, b, n) == 0;
-    std::size_t last = n - 8, second = last < 8 ? last : 8, third = last < 16 ? last : 16;
-    std::uint64_t diff = (load64(a) ^ load64(b)) | (load64(a + second) ^ load64(b + second)) |
-                         (load64(a + third) ^ load64(b + third)) |
-                         (load64(a + last) ^ load64(b + last));
-    return diff == 0;
-}
-
-// ---- hashing --------------------------------------------------------------
-inline std::uint64_t fold_mul(std::uint64_t a, std::uint64_t b) noexcept {
-    __extension__ typedef unsigned __int128 u128;
-    u128 p = static_cast<u128>(a) * b;
-    return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
-}
-// Built-in word keys get an inline, process-seeded mix instead of the
-// general byte hash: their lookups are bound by the length of this chain.
-inline std::uint64_t word_hash(std::uint64_t w, std::uint64_t seed) noexcept {
-    return fold_mul(fold_mul(w ^ seed, 0xd6e8feb86659fd93ull) ^ seed, 0x9e3779b97f4a7c15ull);
-}
-
-// The hash of a key given as a probe (a variable-length key as a borrowed
-// varkey), with the process seed read once per map. A type's own
-// hash is mixed once more: both halves of the result are used and a user
-// hash may be weak in some bits.
-inline std::uint64_t key_hash(const flat_map *m, const void *key) noexcept {
-    const cow_type *kt = m->key_type;
-    switch (m->mode) {
-    case key_mode::word8: {
-        std::uint64_t w;
-        std::memcpy(&w, key, sizeof w);
-        return word_hash(w, m->seed);
-    }
-    case key_mode::word4: {
-        std::uint32_t w;
-        std::memcpy(&w, key, sizeof w);
-        return word_hash(w, m->seed);
-    }
-    case key_mode::varlen: {  // what the built-in bytes hash does
-        varkey k;
-        std::memcpy(&k, key, sizeof k);
-        return hash_bytes(k.data, k.len, m->seed);
-    }
-    case key_mode::bytes: break;
-    case key_mode::custom:
-        if (kt->hash) return fold_mul(kt->hash(kt->ctx, key, m->seed), 0x9e3779b97f4a7c15ull);
-        break;
-    }
-    return hash_bytes(key, kt->elem_size, m->seed);
-}
-
-// A stored variable-length key as a borrowed varkey.
-inline varkey stored_view(const unsigned char *e) noexcept {
-    auto *k = reinterpret_cast<const stored_key *>(e);
-    return varkey{stored_key_bytes(*k), k->len};
-}
-
-// The hash of the key of a stored entry.
-inline std::uint64_t entry_hash(const flat_map *m, const unsigned char *e) noexcept {
-    if (m->mode != key_mode::varlen) return key_hash(m, e);
-    varkey k = stored_view(e);
-    return key_hash(m, &k);
-}
-
 // Finds key: its entry (or nullptr), index and hash (needed to insert it
 // when absent). Specialised per key mode so the common lookups stay short.
 template <key_mode M>
@@ -260,16 +190,6 @@ void use_mode_for(flat_map &m, key_mode mode) noexcept {
     use_mode<key_mode::custom>(m);
 }
 
-// ---- storage ---------------------------------------------------------------
-std::size_t entry_align(const flat_map *m) noexcept {
-    std::size_t ka = m->key_type->elem_align, va = m->value_type->elem_align;
-    return ka > va ? ka : va;
-}
-
-std::size_t round_up(std::size_t n, std::size_t align) noexcept {
-    return (n + align - 1) & ~(align - 1);
-}
-
 // A table of `cap` EMPTY slots (cap > 0, a multiple of 8). The allocator's
 // alignment is not assumed: the slots are aligned inside the block.
 cow_status alloc_table(const flat_map *m, std::size_t cap, map_table &out) noexcept {
@@ -289,17 +209,6 @@ cow_status alloc_table(const flat_map *m, std::size_t cap, map_table &out) noexc
 void free_table(map_table &t) noexcept {
     if (t.block) mem_free(t.block, t.block_size);
     t = map_table{};
-}
-
-// A variable-length key owns nothing of its own (its bytes are in the entry
-// or in a key block the map holds): only other keys are dropped.
-void drop_key(const flat_map *m, unsigned char *e) noexcept {
-    if (m->mode != key_mode::varlen) type_drop(m->key_type, e);
-}
-
-void drop_entry(const flat_map *m, unsigned char *e) noexcept {
-    drop_key(m, e);
-    type_drop(m->value_type, e + m->value_offset);
 }
 
 void drop_entries(flat_map *m) noexcept {
@@ -324,17 +233,8 @@ flat_map *alloc_like(const flat_map *like) noexcept {
     m->table = map_table{};
     m->len = m->growth_left = m->varkey_bytes = 0;
     m->keys = key_store{};
-    m->entry_size = like->entry_size;
-    m->value_offset = like->value_offset;
-    m->mode = like->mode;
-    m->plain_copy = like->plain_copy;
-    m->needs_drop = like->needs_drop;
-    m->key_type = like->key_type;
-    m->value_type = like->value_type;
-    m->seed = like->seed;
+    same_layout(*m, *like);
     m->find = like->find;
-    m->get = like->get;
-    m->varlen_keys = like->varlen_keys;
     return m;
 }
 
@@ -353,23 +253,6 @@ void last_handle_released(rep *r) noexcept {
     rep_retire(m);
     m->~flat_map();
     mem_free(m, sizeof(flat_map));
-}
-
-// Copies the key of src's entry into dst's slot (uninitialised). A
-// variable-length key is copied as stored: the copy shares src's key blocks.
-cow_status copy_key(const flat_map *src, const unsigned char *from, unsigned char *to) noexcept {
-    if (src->mode != key_mode::varlen) return type_copy_key(src->key_type, to, from);
-    std::memcpy(to, from, sizeof(stored_key));
-    return COW_OK;
-}
-
-// Copies key and value of src's entry into dst's slot (uninitialised).
-cow_status copy_entry(const flat_map *src, const unsigned char *from, unsigned char *to) noexcept {
-    cow_status s = copy_key(src, from, to);
-    if (s != COW_OK) return s;
-    s = type_copy(src->value_type, to + src->value_offset, from + src->value_offset);
-    if (s != COW_OK) drop_key(src, to);
-    return s;
 }
 
 // "No entry": a copy where every value is copied.
@@ -669,14 +552,6 @@ cow_status unique_for_entry(flat_map **slot, std::size_t vacant = no_vacancy,
     return COW_OK;
 }
 
-key_mode mode_for(const cow_type *kt) noexcept {
-    if (type_is_varlen(kt)) return key_mode::varlen;
-    if (kt->equal || kt->hash) return key_mode::custom;
-    if (kt->elem_size == 8) return key_mode::word8;
-    if (kt->elem_size == 4) return key_mode::word4;
-    return key_mode::bytes;
-}
-
 // Index of the entry for key, or flat_npos. Allocates nothing.
 std::size_t map_find(const flat_map *m, const void *key, std::size_t key_len) noexcept {
     std::uint64_t hash;
@@ -754,18 +629,6 @@ std::size_t map_next_full(const flat_map *m, std::size_t pos) noexcept {
     return flat_npos;
 }
 
-void map_key_at(const flat_map *m, std::size_t i, const void **key, std::size_t *key_len) noexcept {
-    const unsigned char *e = map_entry(m, i);
-    if (m->mode == key_mode::varlen) {
-        varkey k = stored_view(e);
-        *key = k.data;
-        *key_len = k.len;
-    } else {
-        *key = e;
-        *key_len = m->key_type->elem_size;
-    }
-}
-
 // ---- map_impl: the slot functions on map_rep, forwarding to the above ------
 
 template <class Edit>
@@ -803,7 +666,7 @@ bool next(const map_rep *r, cow_map_cursor *cursor, const void **out_key, std::s
     }
     const void *key;
     std::size_t key_len;
-    map_key_at(m, i, &key, &key_len);
+    key_of_entry(m, map_entry(m, i), &key, &key_len);
     if (out_key) *out_key = key;
     if (out_key_len) *out_key_len = key_len;
     if (out_value) *out_value = map_value(m, i);
@@ -820,30 +683,10 @@ const map_impl flat_impl = {
 
 cow_status flat_map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                         rep_seed &seed) noexcept {
-    // Entry layout: key, then the value at its alignment; entries aligned
-    // for both.
-    bool varlen = type_is_varlen(key_type);
-    std::size_t key_size = varlen ? sizeof(stored_key) : key_type->elem_size;
-    std::size_t ka = varlen ? alignof(stored_key) : key_type->elem_align, va = value_type->elem_align;
-    std::size_t align = ka > va ? ka : va;
-    std::size_t value_offset = round_up(key_size, va);
-    std::size_t end, entry_size;
-    if (!add_size(value_offset, value_type->elem_size, end) || !add_size(end, align - 1, entry_size))
-        return COW_EOVERFLOW;
-    entry_size = round_up(end, align);
-
     flat_map shape{};
-    shape.entry_size = entry_size;
-    shape.value_offset = value_offset;
-    shape.mode = mode_for(key_type);
+    cow_status s = entry_layout(shape, key_type, value_type);
+    if (s != COW_OK) return s;
     use_mode_for(shape, shape.mode);
-    // Variable-length keys copy and drop as stored (map_keys.hpp).
-    shape.plain_copy = (varlen || !key_type->copy) && !value_type->copy;
-    shape.needs_drop = (!varlen && key_type->drop) || value_type->drop;
-    shape.varlen_keys = varlen;
-    shape.key_type = key_type;
-    shape.value_type = value_type;
-    shape.seed = process_seed();
     flat_map *m = alloc_like(&shape);
     if (!m) return COW_ENOMEM;
     rep_init_new(m, COW_KIND_MAP, &flat_impl, seed);

@@ -23,15 +23,6 @@
 
 namespace cow::detail {
 
-// How keys are compared: the common cases inline, the rest via type_equal.
-enum class key_mode : std::uint8_t {
-    varlen,  // cow_type_bytes / cow_type_string: a stored_key (keys.hpp)
-    word8,   // 8 bytes, byte-wise equality
-    word4,   // 4 bytes, byte-wise equality
-    bytes,   // other sizes, byte-wise equality
-    custom,  // the type's equal and/or hash callback
-};
-
 // The slot storage: one block, absent (all zero) while the map has no slots.
 struct map_table {
     unsigned char *ctrl;      // cap + 8 control bytes (the last 8 mirror the first)
@@ -50,12 +41,6 @@ struct flat_map : map_rep {
     flat_find_fn find;        // the lookups for this key mode (map_rep::get too)
     map_table table;
     std::size_t growth_left;  // EMPTY slots that may still be filled
-    std::size_t entry_size;
-    std::size_t value_offset;
-    key_mode mode;
-    bool plain_copy;          // neither type has a copy callback: entries copy by memcpy
-    bool needs_drop;          // a type has a drop callback
-    std::uint64_t seed;       // process_seed(), read once
     std::size_t varkey_bytes; // sum of variable-length key lengths
     key_store keys;           // the blocks of the keys too long to sit in their entry
 };

@@ -18,6 +18,15 @@ namespace cow::detail {
 
 struct map_rep;
 
+// How keys are compared: the common cases inline, the rest via type_equal.
+enum class key_mode : std::uint8_t {
+    varlen,  // cow_type_bytes / cow_type_string: a stored_key (keys.hpp)
+    word8,   // 8 bytes, byte-wise equality
+    word4,   // 4 bytes, byte-wise equality
+    bytes,   // other sizes, byte-wise equality
+    custom,  // the type's equal and/or hash callback
+};
+
 // The value for key (borrowed), or nullptr. Allocates nothing.
 using map_get_fn = const void *(*)(const map_rep *m, const void *key, std::size_t key_len) noexcept;
 
@@ -42,6 +51,13 @@ struct map_rep : rep {
     const cow_type *value_type;
     std::size_t len;
     bool varlen_keys;  // cow_type_bytes / cow_type_string keys, passed as (bytes, length)
+    // The entry layout every representation shares (entries.hpp).
+    key_mode mode;
+    bool plain_copy;          // neither type has a copy callback: entries copy by memcpy
+    bool needs_drop;          // a type has a drop callback
+    std::size_t entry_size;   // key, then the value at value_offset; aligned for both
+    std::size_t value_offset;
+    std::uint64_t seed;       // process_seed(), read once
 };
 
 inline const map_impl *impl_of(const map_rep *m) noexcept {
