@@ -98,6 +98,12 @@ void key_room_discard(key_room &room) noexcept {
     room = key_room{};
 }
 
+const char *key_room_address(const key_store &ks, const key_room &room) noexcept {
+    if (room.fresh) return room.fresh->room();
+    key_block *last = ks.blocks[ks.count - 1];
+    return last->room() + last->used;
+}
+
 const char *key_store_place(key_store &ks, key_room &room, const void *bytes, std::size_t len) noexcept {
     if (room.fresh) {
         if (ks.count == ks.cap) {

@@ -68,6 +68,9 @@ cow_status key_room_prepare(const key_store &like, const key_store *target, std:
                             bool must_add, key_room &out) noexcept;
 // Frees what key_room_prepare allocated, when the insert fails.
 void key_room_discard(key_room &room) noexcept;
+// Where key_store_place will put the next key, given the room prepared
+// for it: its address is known before anything changes.
+const char *key_room_address(const key_store &ks, const key_room &room) noexcept;
 // Stores the key's bytes in the room prepared for them (cannot fail), and
 // gives their address.
 const char *key_store_place(key_store &ks, key_room &room, const void *bytes, std::size_t len) noexcept;

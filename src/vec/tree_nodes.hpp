@@ -10,7 +10,7 @@
 #include "../alloc.hpp"
 #include "../type.hpp"
 #include "tree.hpp"
-#include "tree_counters.hpp"
+#include "../tree_counters.hpp"
 
 namespace cow::detail {
 

@@ -1,7 +1,8 @@
-// Counters of tree work (reference count operations, nodes allocated,
-// nodes visited by walks) for deterministic complexity tests. They exist
-// only in builds configured with -Dtree_counters=true, are per thread, and
-// are never exported: tests that read them link the internal core library.
+// Counters of tree work, in vector and map trees alike (reference count
+// operations, nodes allocated, nodes visited by walks) for deterministic
+// complexity tests. They exist only in builds configured with
+// -Dtree_counters=true, are per thread, and are never exported: tests that
+// read them link the internal core library.
 #pragma once
 #include <cstdint>
 
