@@ -94,10 +94,20 @@ inline std::uint64_t fold_mul(std::uint64_t a, std::uint64_t b) noexcept {
     u128 p = static_cast<u128>(a) * b;
     return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
 }
+#ifndef COW_HASH_BITS
+#define COW_HASH_BITS 64
+#endif
+// The bits of a key hash a build keeps: all of them, except in test builds
+// that make keys collide in full (meson option hash_bits).
+inline std::uint64_t kept_bits(std::uint64_t h) noexcept {
+    if constexpr (COW_HASH_BITS >= 64) return h;
+    else return h & ((std::uint64_t{1} << COW_HASH_BITS) - 1);
+}
+
 // Built-in word keys get an inline, process-seeded mix instead of the
 // general byte hash: their lookups are bound by the length of this chain.
 inline std::uint64_t word_hash(std::uint64_t w, std::uint64_t seed) noexcept {
-    return fold_mul(fold_mul(w ^ seed, 0xd6e8feb86659fd93ull) ^ seed, 0x9e3779b97f4a7c15ull);
+    return kept_bits(fold_mul(fold_mul(w ^ seed, 0xd6e8feb86659fd93ull) ^ seed, 0x9e3779b97f4a7c15ull));
 }
 
 // The hash of a key given as a probe (a variable-length key as a borrowed
@@ -120,14 +130,14 @@ inline std::uint64_t key_hash(const map_rep *m, const void *key) noexcept {
     case key_mode::varlen: {  // what the built-in bytes hash does
         varkey k;
         std::memcpy(&k, key, sizeof k);
-        return hash_bytes(k.data, k.len, m->seed);
+        return kept_bits(hash_bytes(k.data, k.len, m->seed));
     }
     case key_mode::bytes: break;
     case key_mode::custom:
-        if (kt->hash) return fold_mul(kt->hash(kt->ctx, key, m->seed), 0x9e3779b97f4a7c15ull);
+        if (kt->hash) return kept_bits(fold_mul(kt->hash(kt->ctx, key, m->seed), 0x9e3779b97f4a7c15ull));
         break;
     }
-    return hash_bytes(key, kt->elem_size, m->seed);
+    return kept_bits(hash_bytes(key, kt->elem_size, m->seed));
 }
 
 // A stored variable-length key as a borrowed varkey.

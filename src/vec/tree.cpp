@@ -968,9 +968,9 @@ bool next_span(const vec_rep *vr, cow_vec_cursor *cursor, const void **out_data,
     std::uint64_t *c = cursor->path;
     auto root_tag = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(v->root));
     if (i < tree_len(v) && v->height > 0) {
-        const inner *parent;
-        std::size_t start;
-        std::uint32_t k;
+        const inner *parent = nullptr;
+        std::size_t start = 0;
+        std::uint32_t k = 0;
         const tree_node *leaf;
         if (c[cached_root] == root_tag && c[cached_end] == i &&
             c[cached_child] + 1 < reinterpret_cast<const inner *>(c[cached_parent])->count) {
