@@ -24,35 +24,45 @@ inline const champ_map *as_champ(const rep *r) noexcept { return static_cast<con
 inline std::uint32_t slot_bit(std::uint64_t h, unsigned d) noexcept {
     return 1u << ((h >> (d * champ_bits)) & slot_mask);
 }
+// Bits set in a 32-bit map. Inline arithmetic: without a CPU baseline that
+// has a population count instruction, std::popcount is a library call,
+// which took a third of a lookup's time.
+inline std::uint32_t bits_set(std::uint32_t x) noexcept {
+#ifdef __POPCNT__
+    return static_cast<std::uint32_t>(__builtin_popcount(x));
+#else
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0fu;
+    return (x * 0x01010101u) >> 24;
+#endif
+}
 inline std::uint32_t index_below(std::uint32_t map, std::uint32_t bit) noexcept {
-    return static_cast<std::uint32_t>(std::popcount(map & (bit - 1)));
+    return bits_set(map & (bit - 1));
 }
 
 inline std::uint32_t entry_count(const champ_node *n) noexcept {
-    return n->collision ? n->datamap : static_cast<std::uint32_t>(std::popcount(n->datamap));
+    return n->collision ? n->datamap : bits_set(n->datamap);
 }
 inline std::uint32_t child_count(const champ_node *n) noexcept {
-    return static_cast<std::uint32_t>(std::popcount(n->nodemap));
+    return bits_set(n->nodemap);
 }
 
 // ---- node memory ---------------------------------------------------------------
-// A node: its header, its entries at entries_at (aligned for them), then
-// its children's addresses.
 
-inline std::size_t children_at(const champ_map *m, std::uint32_t entry_cap) noexcept {
-    return round_up(m->entries_at + entry_cap * m->entry_size, alignof(champ_node *));
+inline std::size_t entries_offset(const champ_map *m, std::uint32_t child_cap) noexcept {
+    return round_up(sizeof(champ_node) + child_cap * sizeof(champ_node *), entry_align(m));
 }
 inline std::size_t node_bytes(const champ_map *m, std::uint32_t entry_cap,
                               std::uint32_t child_cap) noexcept {
-    return children_at(m, entry_cap) + child_cap * sizeof(champ_node *) + m->node_slack;
+    return entries_offset(m, child_cap) + entry_cap * m->entry_size + m->node_slack;
 }
 inline unsigned char *entry_at(const champ_map *m, const champ_node *n, std::uint32_t i) noexcept {
     auto *base = const_cast<unsigned char *>(reinterpret_cast<const unsigned char *>(n));
-    return base + m->entries_at + i * m->entry_size;
+    return base + n->entries_at + i * m->entry_size;
 }
-inline champ_node **children(const champ_map *m, const champ_node *n) noexcept {
-    auto *base = const_cast<unsigned char *>(reinterpret_cast<const unsigned char *>(n));
-    return reinterpret_cast<champ_node **>(base + children_at(m, n->entry_cap));
+inline champ_node **children(const champ_map *, const champ_node *n) noexcept {
+    return reinterpret_cast<champ_node **>(const_cast<champ_node *>(n) + 1);
 }
 
 // An empty node with one reference and room for the given entries and
@@ -63,13 +73,14 @@ champ_node *node_alloc(const champ_map *m, std::uint32_t entry_cap, std::uint32_
     if (!block) return nullptr;
     auto addr = reinterpret_cast<std::uintptr_t>(block);
     std::size_t align = m->node_slack + alignof(std::max_align_t);
-    auto pad = static_cast<std::uint8_t>(-addr & (align - 1));
+    auto pad = static_cast<std::uint32_t>(-addr & (align - 1));
     auto *n = new (static_cast<unsigned char *>(block) + pad) champ_node();
     n->refs.store(1, std::memory_order_relaxed);
     n->datamap = n->nodemap = 0;
-    n->entry_cap = entry_cap;
-    n->child_cap = static_cast<std::uint16_t>(child_cap);
-    n->pad = pad;
+    n->entry_cap = entry_cap & ((1u << 26) - 1);
+    n->pad = pad & 63;
+    n->entries_at = static_cast<std::uint16_t>(entries_offset(m, child_cap));
+    n->child_cap = static_cast<std::uint8_t>(child_cap);
     n->collision = 0;
     return n;
 }
@@ -118,59 +129,69 @@ void destroy(const champ_map *m, champ_node *n) noexcept {
 
 // ---- lookups -------------------------------------------------------------------
 
-template <key_mode M>
-const unsigned char *find_entry(const champ_map *m, std::uint64_t h, const void *key,
-                                std::size_t key_len) noexcept {
+// The entry for key, or nullptr. `Popcnt`: the CPU counts bits in one
+// instruction (the lookup is compiled for it too, chosen at run time).
+template <key_mode M, bool Popcnt = false>
+[[gnu::always_inline]] inline const unsigned char *find_entry(const champ_map *m, std::uint64_t h,
+                                                              const void *key,
+                                                              std::size_t key_len) noexcept {
+    auto below = [](std::uint32_t map, std::uint32_t bit) noexcept {
+        if constexpr (Popcnt) return static_cast<std::uint32_t>(__builtin_popcount(map & (bit - 1)));
+        else return index_below(map, bit);
+    };
     const champ_node *n = m->root;
     if (!n) return nullptr;
-    for (unsigned d = 0;; ++d) {
-        if (n->collision) {
-            for (std::uint32_t i = 0; i < n->datamap; ++i) {
-                const unsigned char *e = entry_at(m, n, i);
-                if (entry_has_key<M>(m, e, key, key_len)) return e;
-            }
-            return nullptr;
+    std::uint64_t rest = h;  // the hash bits below this level
+    for (unsigned d = 0; d < champ_levels; ++d, rest >>= champ_bits) {
+        std::uint32_t bit = 1u << (rest & slot_mask);
+        if (n->nodemap & bit) {
+            n = children(m, n)[below(n->nodemap, bit)];
+            continue;
         }
-        std::uint32_t bit = slot_bit(h, d);
-        if (n->datamap & bit) {
-            const unsigned char *e = entry_at(m, n, index_below(n->datamap, bit));
-            return entry_has_key<M>(m, e, key, key_len) ? e : nullptr;
-        }
-        if (!(n->nodemap & bit)) return nullptr;
-        n = children(m, n)[index_below(n->nodemap, bit)];
+        if (!(n->datamap & bit)) return nullptr;
+        const unsigned char *e = entry_at(m, n, below(n->datamap, bit));
+        return entry_has_key<M>(m, e, key, key_len) ? e : nullptr;
     }
+    for (std::uint32_t i = 0; i < n->datamap; ++i) {  // a collision node
+        const unsigned char *e = entry_at(m, n, i);
+        if (entry_has_key<M>(m, e, key, key_len)) return e;
+    }
+    return nullptr;
+}
+
+template <key_mode M, bool Popcnt>
+[[gnu::always_inline]] inline const void *lookup(const map_rep *r, const void *key,
+                                                 std::size_t key_len) noexcept {
+    auto *m = as_champ(r);
+    if (!m->root) return nullptr;
+    const unsigned char *e = find_entry<M, Popcnt>(m, probe_hash<M>(m, key, key_len), key, key_len);
+    return e ? e + m->value_offset : nullptr;
+}
+template <key_mode M>
+const void *get_as(const map_rep *r, const void *key, std::size_t key_len) noexcept {
+    return lookup<M, false>(r, key, key_len);
+}
+template <key_mode M>
+[[gnu::target("popcnt")]] const void *get_popcnt_as(const map_rep *r, const void *key,
+                                                     std::size_t key_len) noexcept {
+    return lookup<M, true>(r, key, key_len);
 }
 
 template <key_mode M>
-const void *get_as(const map_rep *r, const void *key, std::size_t key_len) noexcept {
-    auto *m = as_champ(r);
-    if (!m->root) return nullptr;
-    const unsigned char *e = find_entry<M>(m, probe_hash<M>(m, key, key_len), key, key_len);
-    return e ? e + m->value_offset : nullptr;
+map_get_fn get_for_cpu() noexcept {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("popcnt") ? get_popcnt_as<M> : get_as<M>;
 }
 
 map_get_fn get_for(key_mode mode) noexcept {
     switch (mode) {
-    case key_mode::varlen: return get_as<key_mode::varlen>;
-    case key_mode::word8: return get_as<key_mode::word8>;
-    case key_mode::word4: return get_as<key_mode::word4>;
-    case key_mode::bytes: return get_as<key_mode::bytes>;
+    case key_mode::varlen: return get_for_cpu<key_mode::varlen>();
+    case key_mode::word8: return get_for_cpu<key_mode::word8>();
+    case key_mode::word4: return get_for_cpu<key_mode::word4>();
+    case key_mode::bytes: return get_for_cpu<key_mode::bytes>();
     case key_mode::custom: break;
     }
-    return get_as<key_mode::custom>;
-}
-
-// find_entry for the map's key mode.
-const unsigned char *find_any(const champ_map *m, std::uint64_t h, const void *key,
-                              std::size_t key_len) noexcept {
-    switch (m->mode) {
-    case key_mode::varlen: return find_entry<key_mode::varlen>(m, h, key, key_len);
-    case key_mode::word8: return find_entry<key_mode::word8>(m, h, key, key_len);
-    case key_mode::word4: return find_entry<key_mode::word4>(m, h, key, key_len);
-    case key_mode::bytes: return find_entry<key_mode::bytes>(m, h, key, key_len);
-    case key_mode::custom: break;
-    }
-    return find_entry<key_mode::custom>(m, h, key, key_len);
+    return get_for_cpu<key_mode::custom>();
 }
 
 bool has_key(const champ_map *m, const unsigned char *e, const void *key, std::size_t key_len) noexcept {
@@ -208,12 +229,9 @@ struct path {
 void find_path(const champ_map *m, std::uint64_t h, const void *key, std::size_t key_len,
                path &p) noexcept {
     champ_node *n = m->root;
-    bool owned = true;
     p.owned = 0;
     for (std::uint32_t d = 0;; ++d) {
         p.node[d] = n;
-        owned = owned && is_unique(n);
-        if (owned) p.owned = d + 1;
         p.depth = d;
         if (n->collision) {
             p.bit = 0;
@@ -240,6 +258,16 @@ void find_path(const champ_map *m, std::uint64_t h, const void *key, std::size_t
         p.found = p.has_entry && has_key(m, entry_at(m, n, p.index), key, key_len);
         return;
     }
+}
+
+// Which nodes of a path found in v the write on w may change in place: those
+// that w alone holds, each with every node above it. Decided once the
+// write has its header (a new one holds none of them alone) and has made
+// its copies (which may run user code).
+void mark_owned(const champ_map *w, const champ_map *v, path &p) noexcept {
+    p.owned = 0;
+    if (w != v) return;
+    while (p.owned <= p.depth && is_unique(p.node[p.owned])) ++p.owned;
 }
 
 // ---- node edits ----------------------------------------------------------------
@@ -466,7 +494,6 @@ champ_map *alloc_like(const champ_map *like) noexcept {
     m->root = nullptr;
     m->len = m->varkey_bytes = 0;
     m->keys = key_store{};
-    m->entries_at = like->entries_at;
     m->node_slack = like->node_slack;
     m->write_nodes = m->write_bytes = 0;
     return m;
@@ -694,7 +721,7 @@ cow_status push_down(champ_map *w, std::uint32_t depth, std::uint64_t h, const u
 
 // Inserts a key that is not in the map.
 cow_status insert_key(champ_map *w, std::uint64_t h, const void *key, std::size_t key_len,
-                      new_entry &fresh) noexcept {
+                      new_entry &fresh, const path &p) noexcept {
     bool far = w->mode == key_mode::varlen && key_len > inline_key_bytes;
     key_room room;
     if (far) {
@@ -714,8 +741,6 @@ cow_status insert_key(champ_map *w, std::uint64_t h, const void *key, std::size_
         n->datamap = slot_bit(h, 0);
         w->root = n;
     } else {
-        path p;
-        find_path(w, h, key, key_len, p);
         champ_node *n = p.node[p.depth];
         node_edit edit;
         edit.datamap = n->datamap;
@@ -768,7 +793,12 @@ cow_status insert(map_rep **slot, const void *key, std::size_t key_len, const vo
                   void *out_old, bool *out_replaced) noexcept {
     champ_map *v = as_champ(*slot);
     std::uint64_t h = hash_of_probe(v, key, key_len);
-    bool replacing = find_any(v, h, key, key_len) != nullptr;
+    path p;
+    bool replacing = false;
+    if (v->root) {
+        find_path(v, h, key, key_len, p);
+        replacing = p.found;
+    }
     new_entry fresh(v);
     cow_status s = replacing ? COW_OK : fresh.make_key(key, key_len);
     if (s == COW_OK) s = fresh.make_value(value);
@@ -776,10 +806,8 @@ cow_status insert(map_rep **slot, const void *key, std::size_t key_len, const vo
     // Tested after the copies (begin_write): copying the value may have
     // added a reference to this very map.
     s = on_champ(slot, [&](champ_map *w) {
-        if (!replacing) return insert_key(w, h, key, key_len, fresh);
-        path p;
-        find_path(w, h, key, key_len, p);
-        return replace_value(w, p, fresh, out_old);
+        if (w->root) mark_owned(w, v, p);
+        return replacing ? replace_value(w, p, fresh, out_old) : insert_key(w, h, key, key_len, fresh, p);
     });
     if (s == COW_OK && out_replaced) *out_replaced = replacing;
     return s;
@@ -871,24 +899,29 @@ cow_status remove_found(champ_map *w, const path &p, void *out_value) noexcept {
     return COW_OK;
 }
 
+// The path to key, if the map holds it.
+bool find_key(const champ_map *v, const void *key, std::size_t key_len, path &p) noexcept {
+    if (!v->root) return false;
+    find_path(v, hash_of_probe(v, key, key_len), key, key_len, p);
+    return p.found;
+}
+
 cow_status remove(map_rep **slot, const void *key, std::size_t key_len, void *out_value) noexcept {
     champ_map *v = as_champ(*slot);
-    std::uint64_t h = hash_of_probe(v, key, key_len);
-    if (!find_any(v, h, key, key_len)) return COW_ENOTFOUND;  // nothing copied, even when shared
+    path p;
+    if (!find_key(v, key, key_len, p)) return COW_ENOTFOUND;  // nothing copied, even when shared
     return on_champ(slot, [&](champ_map *w) {
-        path p;
-        find_path(w, h, key, key_len, p);
+        mark_owned(w, v, p);
         return remove_found(w, p, out_value);
     });
 }
 
 cow_status get_mut(map_rep **slot, const void *key, std::size_t key_len, void **out_value) noexcept {
     champ_map *v = as_champ(*slot);
-    std::uint64_t h = hash_of_probe(v, key, key_len);
-    if (!find_any(v, h, key, key_len)) return COW_ENOTFOUND;
+    path p;
+    if (!find_key(v, key, key_len, p)) return COW_ENOTFOUND;
     return on_champ(slot, [&](champ_map *w) {
-        path p;
-        find_path(w, h, key, key_len, p);
+        mark_owned(w, v, p);
         champ_node *n = p.node[p.depth];
         if (p.depth >= p.owned) {  // copies of the path's shared nodes, unchanged
             node_edit same;
@@ -1040,7 +1073,6 @@ cow_status champ_map_new(map_rep **out, const cow_type *key_type, const cow_type
     if (s != COW_OK) return s;
     shape.get = get_for(shape.mode);
     std::size_t align = entry_align(&shape);
-    shape.entries_at = round_up(sizeof(champ_node), align);
     shape.node_slack = align > alignof(std::max_align_t) ? align - alignof(std::max_align_t) : 0;
     champ_map *m = alloc_like(&shape);
     if (!m) return COW_ENOMEM;

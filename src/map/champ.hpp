@@ -40,13 +40,17 @@ constexpr std::uint32_t champ_slots = 1u << champ_bits;
 // sit at depth champ_levels.
 constexpr unsigned champ_levels = (64 + champ_bits - 1) / champ_bits;
 
+// A node is this header, its children's addresses right after it (a lookup
+// reads the maps and the next child from one cache line), then its
+// entries at entries_at, aligned for them.
 struct champ_node {
     std::atomic<std::uint64_t> refs;
-    std::uint32_t datamap;    // a collision node: its number of entries
-    std::uint32_t nodemap;    // a collision node: 0
-    std::uint32_t entry_cap;  // room for entries
-    std::uint16_t child_cap;  // room for children
-    std::uint8_t pad;         // bytes between the allocation and the node
+    std::uint32_t datamap;        // a collision node: its number of entries
+    std::uint32_t nodemap;        // a collision node: 0
+    std::uint32_t entry_cap : 26; // room for entries
+    std::uint32_t pad : 6;        // bytes between the allocation and the node
+    std::uint16_t entries_at;     // offset of the entries
+    std::uint8_t child_cap;       // room for children
     std::uint8_t collision;
 };
 
@@ -54,7 +58,6 @@ struct champ_map : map_rep {
     champ_node *root;          // nullptr when empty
     std::size_t varkey_bytes;  // sum of variable-length key lengths
     key_store keys;            // the blocks of the long keys of every node it holds
-    std::size_t entries_at;    // offset of the entries in a node
     std::size_t node_slack;    // extra bytes allocated to align a node for its entries
     // Node copies of the write under way, counted in the lineage when it
     // succeeds.
