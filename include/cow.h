@@ -199,7 +199,8 @@ typedef uint32_t cow_strategy_t;
                                      that share storage with a slice/substring */
 #define COW_STRATEGY_THRESHOLD  2 /* EAGER while the value is below threshold_bytes, else LAZY */
 #define COW_STRATEGY_STRUCTURAL 3 /* persistent trees: versions share what they did not change
-                                     (vectors; other kinds answer COW_EUNSUPPORTED); since 0.2 */
+                                     (vectors and maps; other kinds answer COW_EUNSUPPORTED);
+                                     since 0.2 */
 #define COW_STRATEGY_ADAPTIVE   4 /* reserved: switches representation (not yet: COW_EUNSUPPORTED) */
 
 /* Flags for cow_options.flags */
@@ -219,15 +220,17 @@ COW_API void cow_options_init(cow_options *options) COW_NOEXCEPT;
 
 /* Every *_new call takes `const cow_options *options`; NULL means defaults.
  * Invalid options give COW_EINVAL, strategies a kind does not offer
- * COW_EUNSUPPORTED (STRUCTURAL: only cow_vec; ADAPTIVE: none yet). Copies
+ * COW_EUNSUPPORTED (STRUCTURAL: only cow_vec and cow_map; ADAPTIVE: none
+ * yet). Copies
  * and clones inherit the strategy of the value they came from.
  *
- * STRUCTURAL vectors are trees whose nodes carry their own reference
- * counts. A clone is O(1) as under LAZY; a write to a shared value copies
- * only the nodes on its path that another version still holds (for a
- * vector: O(log n) nodes, one leaf of elements), never the whole value; a
- * write to nodes this value alone holds happens in place. Such a value has
- * no contiguous elements: read it by index or by spans (cursors). */
+ * STRUCTURAL vectors and maps are trees whose nodes carry their own
+ * reference counts. A clone is O(1) as under LAZY; a write to a shared
+ * value copies only the nodes on its path that another version still holds
+ * (O(log n) nodes: for a vector one leaf of elements, for a map one node
+ * of entries per level), never the whole value; a write to nodes this
+ * value alone holds happens in place. A tree vector has no contiguous
+ * elements: read it by index or by spans (cursors). */
 
 /* ============================================================================
  * Generic handle operations (any handle type, passed as a pointer)
@@ -289,7 +292,7 @@ COW_API bool cow_ptr_eq(const void *a, const void *b) COW_NOEXCEPT;
 
 /* How a value is stored (cow_stats_info.representation). */
 #define COW_REPRESENTATION_FLAT 0 /* one contiguous block */
-#define COW_REPRESENTATION_TREE 1 /* a persistent tree (STRUCTURAL vectors) */
+#define COW_REPRESENTATION_TREE 1 /* a persistent tree (STRUCTURAL vectors and maps) */
 
 typedef struct cow_stats_info {
     uint32_t size;     /* set by the caller: sizeof(cow_stats_info) */
@@ -704,7 +707,24 @@ COW_API cow_status cow_vec_into(cow_vec **slot, cow_owned *out) COW_NOEXCEPT;
  * at one key and key_len must equal its elem_size (COW_EINVAL otherwise);
  * for cow_type_bytes()/cow_type_string() key points at key_len bytes.
  * Values are fixed-size (cow_type_bytes/string are refused as value types).
- * Iteration order is unspecified. */
+ * Iteration order is unspecified. Variable-length keys of up to 32 bytes
+ * are stored inside their entry; longer ones in shared blocks of key bytes,
+ * so a copy never allocates per key. A lookup allocates nothing.
+ *
+ * Representations (chosen by the strategy at creation, see cow_options):
+ *   flat (every strategy but STRUCTURAL): one open-addressing hash table.
+ *     get, insert, remove O(1) on average; a write to a shared map copies
+ *     the table, O(n) (values through their type's copy: handles cloned).
+ *   tree (STRUCTURAL): a hash trie (CHAMP) of up to 32-way nodes over the
+ *     keys' 64-bit hashes, entries stored in the nodes; keys whose hashes
+ *     are equal in full share a list node. get, insert, remove, get_mut
+ *     O(log32 n); a write to a shared map copies the nodes on the key's
+ *     path that other versions hold, O(log n), and clones the handles of
+ *     the entries in the nodes it copies (a map of handles). Removing a key
+ *     gives back the shape the tree had before it was inserted. Bytes of
+ *     removed long keys stay in their blocks until no version holds the
+ *     block. Nodes come from libcow's allocator.
+ * A call that fails changes nothing, for every representation. */
 COW_API cow_status cow_map_new(cow_map **out, const cow_type *key_type, const cow_type *value_type,
                                const cow_options *options) COW_NOEXCEPT;
 COW_API cow_map *cow_map_clone(const cow_map *map) COW_NOEXCEPT;
@@ -726,15 +746,19 @@ COW_API cow_status cow_map_insert(cow_map **slot, const void *key, size_t key_le
  * COW_ENOTFOUND if absent (nothing copied then, even when shared). */
 COW_API cow_status cow_map_remove(cow_map **slot, const void *key, size_t key_len, void *out_value) COW_NOEXCEPT;
 /* Makes *slot unique and gives the writable value for key (COW_ENOTFOUND
- * if absent). For handle values it is a slot for nested editing. */
+ * if absent). For handle values it is a slot for nested editing. A tree
+ * copies the path to the entry where other versions hold it (the address
+ * is valid until the next write through *slot). */
 COW_API cow_status cow_map_get_mut(cow_map **slot, const void *key, size_t key_len, void **out_value) COW_NOEXCEPT;
 COW_API cow_status cow_map_clear(cow_map **slot) COW_NOEXCEPT;
 /* Makes *slot unique (copying the table if shared), so that a batch of
- * edits pays the check once. */
+ * edits pays the check once. A tree gets a private root only, O(1). */
 COW_API cow_status cow_map_make_mut(cow_map **slot) COW_NOEXCEPT;
 
 /* Iteration with a cursor that never copies. The cursor borrows the map: do
- * not write through its slot while iterating. */
+ * not write through its slot while iterating. A tree map needs the whole
+ * cursor (size = sizeof(cow_map_cursor), as cow_map_cursor_init sets); each
+ * entry costs O(1) amortised. */
 typedef struct cow_map_cursor {
     uint32_t size;        /* sizeof(cow_map_cursor), set by cow_map_cursor_init */
     uint32_t reserved;
