@@ -11,7 +11,7 @@
 #include <doctest/doctest.h>
 
 #include "cow.h"
-#include "vec/tree_counters.hpp"
+#include "tree_counters.hpp"
 
 namespace {
 
