@@ -141,4 +141,46 @@ COW_API cow_status cow_map_make_mut(cow_map **slot) noexcept {
     return cow::capi::edit_slot<map_rep>(slot, K, cow::capi::make_unique<map_rep>);
 }
 
+COW_API cow_status cow_map_entry(cow_map **slot, const void *key, size_t key_len,
+                                 const void *init_value, void **out_value, bool *out_inserted) noexcept {
+    if (!out_value || !init_value) return COW_EINVAL;
+    void *v = nullptr;
+    bool inserted = false;
+    cow_status s = edit_map(slot, key, key_len, [&](map_rep **m) {
+        if (type_is_string((*m)->key_type) && !utf8_valid(static_cast<const char *>(key), key_len))
+            return COW_EUTF8;
+        return map_entry(m, key, key_len, init_value, &v, &inserted);
+    });
+    if (s != COW_OK) return s;
+    *out_value = v;
+    if (out_inserted) *out_inserted = inserted;
+    return COW_OK;
+}
+
+// NULL is an empty map; another kind of handle is not a map at all.
+static bool map_or_empty(const cow_map *h, map_rep **out) noexcept {
+    *out = map_of(h);
+    return !h || *out;
+}
+
+COW_API bool cow_map_equal(const cow_map *a, const cow_map *b) noexcept {
+    map_rep *ma, *mb;
+    if (!map_or_empty(a, &ma) || !map_or_empty(b, &mb)) return false;
+    return map_equal(ma, mb);
+}
+
+COW_API uint64_t cow_map_hash(const cow_map *map) noexcept {
+    map_rep *m;
+    map_or_empty(map, &m);  // another kind hashes as empty
+    return map_hash(m);
+}
+
+COW_API cow_status cow_map_diff(const cow_map *a, const cow_map *b, cow_map_diff_fn callback,
+                                void *ctx, bool *out_stopped) noexcept {
+    map_rep *ma, *mb;
+    if (!map_or_empty(a, &ma) || !map_or_empty(b, &mb)) return COW_ETYPE;
+    if (!callback) return COW_EINVAL;
+    return map_diff(ma, mb, callback, ctx, out_stopped);
+}
+
 }  // extern "C"

@@ -772,6 +772,62 @@ COW_API cow_status cow_map_cursor_init(cow_map_cursor *cursor, const cow_map *ma
 COW_API bool cow_map_next(cow_map_cursor *cursor, const void **out_key, size_t *out_key_len,
                           const void **out_value) COW_NOEXCEPT;
 
+/* Since 0.2. Finds key, inserting a copy of *init_value when it is absent,
+ * and gives the writable value for it in *out_value (valid until the next
+ * write through *slot): one call where an insert followed by
+ * cow_map_get_mut would copy a shared map twice. *out_inserted (may be
+ * NULL) tells whether the key was inserted. init_value is read only when
+ * the key is absent, but must not be NULL (COW_EINVAL), nor may out_value.
+ * Costs as cow_map_insert: a shared flat map copies its table once, a tree
+ * copies one path. */
+COW_API cow_status cow_map_entry(cow_map **slot, const void *key, size_t key_len,
+                                 const void *init_value, void **out_value,
+                                 bool *out_inserted) COW_NOEXCEPT;
+
+/* Since 0.2. True when a and b hold the same keys with equal values (the
+ * value type's equal; handle values compare shallowly: the same value, or
+ * equal bytes for buffers and strings). False for different key or value
+ * types (compared by descriptor address) or a handle of another kind; NULL
+ * compares as an empty map. Two tree maps skip the subtrees they share;
+ * anything else looks every key of a up in b, O(n). */
+COW_API bool cow_map_equal(const cow_map *a, const cow_map *b) COW_NOEXCEPT;
+
+/* Since 0.2. A 64-bit hash of the entries, independent of their order and
+ * of the representation, consistent with cow_map_equal: equal maps hash
+ * alike. NULL (and a handle of another kind) hashes as an empty map.
+ * Stable within a process only. O(n). */
+COW_API uint64_t cow_map_hash(const cow_map *map) COW_NOEXCEPT;
+
+/* What cow_map_diff reports for one key. */
+typedef uint32_t cow_map_change_t;
+#define COW_MAP_ADDED   0 /* in b only: old_value is NULL */
+#define COW_MAP_REMOVED 1 /* in a only: new_value is NULL */
+#define COW_MAP_CHANGED 2 /* in both, with values that are not equal */
+
+/* Called by cow_map_diff for each key that differs. key (key_len bytes, or
+ * one key of the key type) and the values are borrowed for the call.
+ * Return non-zero to stop the walk. */
+typedef int (*cow_map_diff_fn)(void *ctx, cow_map_change_t kind, const void *key, size_t key_len,
+                               const void *old_value, const void *new_value);
+
+/* Since 0.2. The difference from a to b: calls callback once for each key
+ * added (in b only), removed (in a only) or changed (the value type's equal
+ * says the values differ: handle values compare shallowly, so a nested
+ * container rebuilt with the same contents counts as changed). The order is
+ * unspecified and may differ from process to process. NULL compares as an
+ * empty map.
+ * Two tree maps (STRUCTURAL) that share structure diff in time proportional
+ * to what changed: subtrees both hold are skipped unread. Anything else
+ * looks every key of each map up in the other, O(n + m).
+ * Callback convention (the same for every libcow walk): a non-zero return
+ * stops the walk; the call then returns COW_OK and sets *out_stopped (which
+ * may be NULL) to true, else to false. The callback must not write or
+ * release a or b.
+ * COW_EINVAL when callback is NULL; COW_ETYPE for a handle of another kind
+ * or different key or value types. */
+COW_API cow_status cow_map_diff(const cow_map *a, const cow_map *b, cow_map_diff_fn callback,
+                                void *ctx, bool *out_stopped) COW_NOEXCEPT;
+
 /* ============================================================================
  * cow_box: one value of a user cow_type (a generic Cow<T>)
  * ========================================================================== */

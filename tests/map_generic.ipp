@@ -72,6 +72,8 @@ void check_bytes_copied(std::uint64_t copied, std::uint64_t value_bytes) {
 
 #define MAP_TEST(what) TEST_CASE("map, " MAP_STRATEGY_NAME ": " what * run_if_available())
 
+#include "map_whole.ipp"
+
 // ---- the map's contract, call by call -----------------------------------------
 
 MAP_TEST("create and read: kind, types, length, representation, values held as copies") {

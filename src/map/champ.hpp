@@ -68,4 +68,9 @@ struct champ_map : map_rep {
 cow_status champ_map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                          rep_seed &seed) noexcept;
 
+// Two tree maps of the same types: equal entries, and each key that differs
+// (true when the callback stopped the walk). Both skip shared subtrees.
+bool champ_equal(const champ_map *a, const champ_map *b) noexcept;
+bool champ_diff(const champ_map *a, const champ_map *b, cow_map_diff_fn fn, void *ctx) noexcept;
+
 }  // namespace cow::detail

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../alloc.hpp"
 #include "../hash.hpp"
 #include "../type.hpp"
 #include "keys.hpp"

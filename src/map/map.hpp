@@ -90,4 +90,19 @@ inline bool map_next(const map_rep *m, cow_map_cursor *cursor, const void **out_
     return impl_of(m)->next(m, cursor, out_key, out_key_len, out_value);
 }
 
+inline bool map_is_tree(const map_rep *m) noexcept {
+    return m->ops->representation == COW_REPRESENTATION_TREE;
+}
+
+// The whole-map calls (compare.cpp), for every representation; a and b
+// are maps (the C API turns NULL into an empty map of the other's types).
+bool map_equal(const map_rep *a, const map_rep *b) noexcept;
+std::uint64_t map_hash(const map_rep *m) noexcept;
+// COW_ETYPE for different key or value types; *out_stopped may be NULL.
+cow_status map_diff(const map_rep *a, const map_rep *b, cow_map_diff_fn fn, void *ctx,
+                    bool *out_stopped) noexcept;
+// Finds or inserts key (with a copy of init_value) and gives its writable value.
+cow_status map_entry(map_rep **slot, const void *key, std::size_t key_len, const void *init_value,
+                     void **out_value, bool *out_inserted) noexcept;
+
 }  // namespace cow::detail
