@@ -1,6 +1,7 @@
-// Multithreaded stress: 4+ threads share values of every kind, clone them,
-// pass them to each other through queues, read them, write to them (which
-// copies shared values) and release them, for a bounded number of steps.
+// Multithreaded stress: 4+ threads share values of every kind (a tree map
+// among them), clone them, pass them to each other through queues, read
+// them, write to them (which copies shared values, or a tree's path) and
+// release them, for a bounded number of steps.
 // Every handle carries the value its producer saw; a reader must always see
 // exactly that (no write through another handle is ever visible). At the
 // end the strong counts and the clone counters are exact and every live
@@ -121,8 +122,15 @@ cow_status write(void **slot, int tid, int n) {
         return cow_vec_push(v, &x);
     }
     case COW_KIND_MAP: {
+        // Keys 0..63: inserted or replaced, and every fourth write a remove
+        // (of a key that may be absent: that changes nothing).
+        auto **m = reinterpret_cast<cow_map **>(slot);
         std::uint64_t k = static_cast<std::uint64_t>(n % 64), x = static_cast<std::uint64_t>(tid * 100000 + n);
-        return cow_map_insert(reinterpret_cast<cow_map **>(slot), &k, sizeof k, &x, nullptr, nullptr);
+        if (n % 4 == 3) {
+            cow_status s = cow_map_remove(m, &k, sizeof k, nullptr);
+            return s == COW_ENOTFOUND ? COW_OK : s;
+        }
+        return cow_map_insert(m, &k, sizeof k, &x, nullptr, nullptr);
     }
     case COW_KIND_BOX: {
         void *p = nullptr;
@@ -161,6 +169,14 @@ TEST_CASE("threads share, pass, write and release values; everything adds up") {
     REQUIRE(cow_map_new(&m, cow_type_u64(), cow_type_u64(), nullptr) == COW_OK);
     for (std::uint64_t k = 0; k < 8; ++k) REQUIRE(cow_map_insert(&m, &k, sizeof k, &k, nullptr, nullptr) == COW_OK);
     add(m);
+    // A tree map (STRUCTURAL) of 2,000 entries: its versions share every
+    // node their writes did not copy, and threads release them in any order.
+    cow_options structural COW_OPTIONS_INIT;
+    structural.strategy = COW_STRATEGY_STRUCTURAL;
+    cow_map *tm = nullptr;
+    REQUIRE(cow_map_new(&tm, cow_type_u64(), cow_type_u64(), &structural) == COW_OK);
+    for (std::uint64_t k = 0; k < 2000; ++k) REQUIRE(cow_map_insert(&tm, &k, sizeof k, &k, nullptr, nullptr) == COW_OK);
+    add(tm);
     cow_box *x = nullptr;
     std::uint64_t seven = 7;
     REQUIRE(cow_box_new(&x, cow_type_u64(), &seven, nullptr) == COW_OK);

@@ -3,6 +3,7 @@
 // gets a private copy; nobody else observes the change.
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -229,10 +230,12 @@ struct paused_copy {
     static inline std::atomic<long> live{0};
     static inline std::atomic<int> pause_at{-1};  // copies to let through before pausing
     static inline std::atomic<bool> paused{false}, resumed{false};
+    static inline std::atomic<long> calls{0};  // copies made, paused or not
 
     static cow_status copy(void *, void *dst, const void *src) noexcept {
         std::memcpy(dst, src, 8);
         live++;
+        calls++;
         if (pause_at.fetch_sub(1) == 0) {
             paused = true;
             while (!resumed) std::this_thread::yield();
@@ -541,4 +544,250 @@ TEST_CASE("the last two versions sharing subtrees of a join are released at once
         CHECK(counted_u64::live == live_before);
     }
     CHECK(bad == 0);
+}
+
+// ---- tree maps (COW_STRATEGY_STRUCTURAL): versions share subtrees -------------
+
+namespace {
+
+// A tree map holding keys 0 .. n - 1, each with the value key * 10.
+cow_map *tree_map_of(const cow_type *value_type, std::uint64_t n) {
+    cow_options o = COW_OPTIONS_INIT;
+    o.strategy = COW_STRATEGY_STRUCTURAL;
+    cow_map *m = nullptr;
+    REQUIRE(cow_map_new(&m, cow_type_u64(), value_type, &o) == COW_OK);
+    bool all = true;
+    for (std::uint64_t k = 0; k < n; ++k) {
+        std::uint64_t v = k * 10;
+        all = all && cow_map_insert(&m, &k, sizeof k, &v, nullptr, nullptr) == COW_OK;
+    }
+    REQUIRE(all);
+    return m;
+}
+
+// The value of key k, or ~0 when absent (for worker threads).
+std::uint64_t map_at(const cow_map *m, std::uint64_t k) {
+    const void *p = cow_map_get(m, &k, sizeof k);
+    if (!p) return ~std::uint64_t(0);
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// Every entry through the cursor, in key order; a repeated key or a count
+// that is not cow_map_len reads as an entry no model has.
+std::map<std::uint64_t, std::uint64_t> map_entries(const cow_map *m) {
+    std::map<std::uint64_t, std::uint64_t> out;
+    cow_map_cursor c;
+    if (cow_map_cursor_init(&c, m) != COW_OK) return {{~std::uint64_t(0), 0}};
+    const void *k, *v;
+    std::size_t klen;
+    bool fine = true;
+    while (cow_map_next(&c, &k, &klen, &v)) {
+        std::uint64_t key, val;
+        std::memcpy(&key, k, sizeof key);
+        std::memcpy(&val, v, sizeof val);
+        fine = fine && klen == sizeof key && out.emplace(key, val).second;
+    }
+    if (!fine || out.size() != cow_map_len(m)) out.emplace(~std::uint64_t(0), 1);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("tree map versions written by their own threads share nodes safely; readers see the original") {
+    test::leak_check lc;
+    constexpr std::uint64_t n = 6000;
+    constexpr int writers = 6, readers = 3, ops = 1500;
+    cow_map *orig = tree_map_of(cow_type_u64(), n);
+    std::map<std::uint64_t, std::uint64_t> base;
+    for (std::uint64_t k = 0; k < n; ++k) base[k] = k * 10;
+    std::vector<cow_map *> slots(writers);
+    for (auto &s : slots) s = cow_map_clone(orig);
+    // What each writer's version must hold at the end, computed apart.
+    std::vector<std::map<std::uint64_t, std::uint64_t>> expect(writers, base);
+    std::atomic<int> bad{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < writers; ++t)
+        pool.emplace_back([&, t] {
+            // Inserts of new keys, replaces, removes and get_mut all over the
+            // version: each copies a path from nodes the others still hold,
+            // then writes it in place; some also clone their own version and
+            // release the clone or the original at once.
+            auto &model = expect[static_cast<std::size_t>(t)];
+            cow_map **slot = &slots[static_cast<std::size_t>(t)];
+            for (std::uint64_t i = 0; i < ops; ++i) {
+                std::uint64_t k = (i * 7919 + static_cast<std::uint64_t>(t) * 131) % (2 * n);
+                std::uint64_t x = 1000000 * static_cast<std::uint64_t>(t + 1) + i;
+                switch (i % 4) {
+                case 0:
+                case 1:
+                    if (cow_map_insert(slot, &k, sizeof k, &x, nullptr, nullptr) != COW_OK) bad++;
+                    model[k] = x;
+                    break;
+                case 2: {
+                    cow_status s = cow_map_remove(slot, &k, sizeof k, nullptr);
+                    if (s != (model.erase(k) ? COW_OK : COW_ENOTFOUND)) bad++;
+                    break;
+                }
+                default: {
+                    void *p = nullptr;
+                    cow_status s = cow_map_get_mut(slot, &k, sizeof k, &p);
+                    if (model.count(k)) {
+                        if (s != COW_OK) bad++;
+                        else std::memcpy(p, &x, sizeof x);
+                        model[k] = x;
+                    } else if (s != COW_ENOTFOUND) {
+                        bad++;
+                    }
+                }
+                }
+                if (i % 50 == 0) {  // a snapshot that goes at once, or takes over
+                    cow_map *snap = cow_map_clone(*slot);
+                    if (i % 100 == 0) {
+                        cow_map_release(snap);
+                    } else {
+                        cow_map_release(*slot);
+                        *slot = snap;
+                    }
+                }
+            }
+        });
+    for (int t = 0; t < readers; ++t)
+        pool.emplace_back([&] {
+            for (int r = 0; r < 30; ++r) {
+                cow_map *mine = cow_map_clone(orig);
+                for (std::uint64_t k = static_cast<std::uint64_t>(r); k < n; k += 37)
+                    if (map_at(mine, k) != k * 10) bad++;
+                if (map_at(mine, n + static_cast<std::uint64_t>(r)) != ~std::uint64_t(0)) bad++;
+                if (r % 10 == 0 && map_entries(mine) != base) bad++;
+                cow_map_release(mine);
+            }
+        });
+    for (auto &th : pool) th.join();
+    CHECK(bad == 0);
+    CHECK(map_entries(orig) == base);
+    for (int t = 0; t < writers; ++t) CHECK(map_entries(slots[static_cast<std::size_t>(t)]) == expect[static_cast<std::size_t>(t)]);
+    for (auto s : slots) cow_map_release(s);
+    CHECK(cow_strong_count(orig) == 1);
+    cow_map_release(orig);
+}
+
+TEST_CASE("the last two tree map versions sharing subtrees released at once drop every entry exactly once") {
+    test::leak_check lc;
+    long live_before = counted_u64::live;
+    for (int round = 0; round < 300; ++round) {
+        // 600 entries: two or three levels of 32-way nodes, six or more of 4-way.
+        cow_map *a = tree_map_of(counted_u64::type(), 600);
+        cow_map *b = cow_map_clone(a);
+        // b: its own path for each write (one per kind), the rest shared.
+        std::uint64_t k = static_cast<std::uint64_t>(round) % 600, fresh = 600 + static_cast<std::uint64_t>(round), x = 1;
+        REQUIRE(cow_map_insert(&b, &k, sizeof k, &x, nullptr, nullptr) == COW_OK);
+        REQUIRE(cow_map_insert(&b, &fresh, sizeof fresh, &x, nullptr, nullptr) == COW_OK);
+        std::uint64_t gone = (k + 300) % 600;
+        REQUIRE(cow_map_remove(&b, &gone, sizeof gone, nullptr) == COW_OK);
+        CHECK(map_at(a, gone) == gone * 10);
+        CHECK(map_at(b, gone) == ~std::uint64_t(0));
+        CHECK(map_at(b, fresh) == 1);
+        std::atomic<bool> go{false};
+        std::thread ta([&] {
+            while (!go) std::this_thread::yield();
+            cow_map_release(a);
+        });
+        std::thread tb([&] {
+            while (!go) std::this_thread::yield();
+            cow_map_release(b);
+        });
+        go = true;
+        ta.join();
+        tb.join();
+        CHECK(counted_u64::live == live_before);  // every value copy dropped exactly once
+    }
+}
+
+namespace {
+
+// Runs `write` on tree map a while another thread releases b, the only
+// other holder of a's nodes, once the write is inside one of its value
+// copies (a path copy copies the entries of each node it copies): a dry
+// run counts the write's copies, then the release comes during each of
+// them in turn.
+template <class Write>
+void release_other_map_during(Write write) {
+    cow_type t;
+    cow_type_init(&t, 8, 8);
+    t.copy = paused_copy::copy;
+    t.drop = paused_copy::drop;
+    long live_before = paused_copy::live;
+    long copies = 0;
+    {
+        cow_map *a = tree_map_of(&t, 400);
+        cow_map *b = cow_map_clone(a);
+        REQUIRE(cow_map_make_mut(&b) == COW_OK);
+        long calls_before = paused_copy::calls;
+        write(&a);
+        copies = paused_copy::calls - calls_before;
+        cow_map_release(b);
+        cow_map_release(a);
+    }
+    REQUIRE(copies >= 3);  // the path's nodes hold entries
+    for (long skip = 0; skip < copies; ++skip) {
+        CAPTURE(skip);
+        cow_map *a = tree_map_of(&t, 400);
+        cow_map *b = cow_map_clone(a);
+        REQUIRE(cow_map_make_mut(&b) == COW_OK);  // its own header; every node shared with a
+        paused_copy::paused = false;
+        paused_copy::resumed = false;
+        paused_copy::pause_at = static_cast<int>(skip);
+        std::thread releaser([&] {
+            while (!paused_copy::paused) std::this_thread::yield();
+            cow_map_release(b);
+            paused_copy::resumed = true;
+        });
+        write(&a);
+        releaser.join();
+        paused_copy::pause_at = -1;
+        cow_map_release(a);
+    }
+    CHECK(paused_copy::live == live_before);  // every value dropped exactly once
+}
+
+}  // namespace
+
+TEST_CASE("a tree map version released while a write to another is copying its nodes leaks nothing") {
+    test::leak_check lc;
+    // replace: copy 0 is the insert's copy of the new value, then the
+    // replaced value handed back, then the path.
+    release_other_map_during([](cow_map **a) {
+        std::uint64_t k = 17, x = 12345, old = 0;
+        CHECK(cow_map_insert(a, &k, sizeof k, &x, &old, nullptr) == COW_OK);
+        paused_copy::drop(nullptr, nullptr);  // old is ours
+        CHECK(old == 170);
+        CHECK(map_at(*a, 17) == 12345);
+        CHECK(cow_map_len(*a) == 400);
+    });
+    release_other_map_during([](cow_map **a) {  // a new key
+        std::uint64_t k = 1000, x = 5;
+        CHECK(cow_map_insert(a, &k, sizeof k, &x, nullptr, nullptr) == COW_OK);
+        CHECK(map_at(*a, 1000) == 5);
+        CHECK(map_at(*a, 399) == 3990);
+        CHECK(cow_map_len(*a) == 401);
+    });
+    release_other_map_during([](cow_map **a) {  // remove, its value handed back
+        std::uint64_t k = 123, out = 0;
+        CHECK(cow_map_remove(a, &k, sizeof k, &out) == COW_OK);
+        paused_copy::drop(nullptr, nullptr);  // out is ours
+        CHECK(out == 1230);
+        CHECK(map_at(*a, 123) == ~std::uint64_t(0));
+        CHECK(cow_map_len(*a) == 399);
+    });
+    release_other_map_during([](cow_map **a) {
+        std::uint64_t k = 250, x = 7;
+        void *p = nullptr;
+        CHECK(cow_map_get_mut(a, &k, sizeof k, &p) == COW_OK);
+        CHECK(map_at(*a, 250) == 2500);
+        std::memcpy(p, &x, sizeof x);
+        CHECK(map_at(*a, 250) == 7);
+        CHECK(cow_map_len(*a) == 400);
+    });
 }
