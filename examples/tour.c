@@ -235,6 +235,12 @@ static void *map_worker(void *arg) {
     return NULL;
 }
 
+static void *map_worker_reload(void *arg) {
+    struct map_job *job = arg;
+    job->workers = config_get(job->config, "setting.42");
+    return NULL;
+}
+
 static void tour_config(void) {
     static struct map_job jobs[MAP_THREADS];
     static pthread_t threads[MAP_THREADS];
@@ -520,6 +526,108 @@ static void tour_versions(void) {
     free(values);
 }
 
+/* ---- reloading a large configuration (COW_STRATEGY_STRUCTURAL maps) ------ */
+
+#define RELOAD_KEYS 100000
+
+struct reload_log {
+    int added, removed, changed;
+    char changed_keys[3][32];
+};
+
+static int on_reload_change(void *ctx, cow_map_change_t kind, const void *key, size_t key_len,
+                            const void *old_value, const void *new_value) {
+    struct reload_log *log = ctx;
+    (void)old_value;
+    (void)new_value;
+    if (kind == COW_MAP_ADDED) log->added++;
+    if (kind == COW_MAP_REMOVED) log->removed++;
+    if (kind == COW_MAP_CHANGED) {
+        if (log->changed < 3) snprintf(log->changed_keys[log->changed], 32, "%.*s", (int)key_len, (const char *)key);
+        log->changed++;
+    }
+    return 0;
+}
+
+/* A 100,000-key configuration under a strategy: setting.0 .. setting.99999. */
+static cow_map *large_config(cow_strategy_t strategy) {
+    cow_options o = COW_OPTIONS_INIT;
+    cow_map *config = NULL;
+    char key[32];
+    uint64_t i;
+    o.strategy = strategy;
+    MUST(cow_map_new(&config, cow_type_string(), cow_type_u64(), &o));
+    for (i = 0; i < RELOAD_KEYS; i++) {
+        snprintf(key, sizeof key, "setting.%lu", (unsigned long)i);
+        config_set(&config, key, i);
+    }
+    return config;
+}
+
+/* Bytes copied and seconds taken by one insert into a shared copy of config. */
+static uint64_t one_shared_insert(cow_map *config, double *seconds) {
+    uint64_t before = stats_of(config).bytes_copied, copied;
+    cow_map *w = cow_map_clone(config);
+    double start;
+    CLAIM(w != NULL);
+    start = seconds_now();
+    config_set(&w, "setting.new", 1);
+    *seconds = seconds_now() - start;
+    copied = stats_of(w).bytes_copied - before;
+    cow_map_release(w);
+    return copied;
+}
+
+static void tour_reload(void) {
+    static struct map_job jobs[MAP_THREADS];
+    static pthread_t threads[MAP_THREADS];
+    cow_map *config = large_config(COW_STRATEGY_STRUCTURAL), *flat = large_config(COW_STRATEGY_LAZY);
+    cow_map *reloaded;
+    struct reload_log log = {0, 0, 0, {{0}}};
+    uint64_t tree_bytes, flat_bytes;
+    double tree_time, flat_time;
+    bool stopped = true;
+    int i;
+
+    heading("Reloading a 100,000-key configuration (COW_STRATEGY_STRUCTURAL map)");
+    for (i = 0; i < MAP_THREADS; i++) {
+        jobs[i].config = cow_map_clone(config);
+        CLAIM(jobs[i].config != NULL);
+    }
+    for (i = 0; i < MAP_THREADS; i++)
+        CLAIM(pthread_create(&threads[i], NULL, map_worker_reload, &jobs[i]) == 0);
+    for (i = 0; i < MAP_THREADS; i++) CLAIM(pthread_join(threads[i], NULL) == 0);
+    for (i = 0; i < MAP_THREADS; i++) CLAIM(jobs[i].workers == 42);
+    printf("  100 threads share one version and read setting.42 = 42\n");
+
+    /* The reload: a new version with 3 values changed; the readers keep theirs. */
+    reloaded = cow_map_clone(config);
+    CLAIM(reloaded != NULL);
+    config_set(&reloaded, "setting.7", 70);
+    config_set(&reloaded, "setting.500", 5000);
+    config_set(&reloaded, "setting.99999", 1);
+    MUST(cow_map_diff(config, reloaded, on_reload_change, &log, &stopped));
+    printf("  reload: 3 values set; the diff reports %d changed (%s, %s, %s), %d added, %d removed\n",
+           log.changed, log.changed_keys[0], log.changed_keys[1], log.changed_keys[2], log.added,
+           log.removed);
+    CLAIM(log.changed == 3 && log.added == 0 && log.removed == 0 && !stopped);
+    CLAIM(config_get(jobs[0].config, "setting.7") == 7 && config_get(reloaded, "setting.7") == 70);
+    CLAIM(!cow_map_equal(config, reloaded));
+
+    tree_bytes = one_shared_insert(config, &tree_time);
+    flat_bytes = one_shared_insert(flat, &flat_time);
+    printf("  one insert into a shared copy: tree %lu bytes copied (%.1f us), flat %lu bytes (%.1f us)\n",
+           (unsigned long)tree_bytes, tree_time * 1e6, (unsigned long)flat_bytes, flat_time * 1e6);
+    CLAIM(flat_bytes == stats_of(flat).value_bytes);
+    CLAIM(tree_bytes * 100 < flat_bytes);
+    CLAIM(stats_of(config).representation == COW_REPRESENTATION_TREE);
+
+    for (i = 0; i < MAP_THREADS; i++) cow_map_release(jobs[i].config);
+    cow_map_release(reloaded);
+    cow_map_release(flat);
+    cow_map_release(config);
+}
+
 /* ---- the end: everything released ---------------------------------------- */
 
 int main(void) {
@@ -531,6 +639,7 @@ int main(void) {
     tour_config();
     tour_nested();
     tour_versions();
+    tour_reload();
 
     heading("Done");
     MUST(cow_global_stats(&g));
