@@ -184,6 +184,24 @@ def build(table):
     t.add("concat of two, in atomic pairs", f"BM_tree_concat/{n}", "BM_tree_atomic_pair", 400)
     t.add("diff of versions one set apart, in atomic pairs", f"BM_tree_diff_one_set/{n}",
           "BM_tree_atomic_pair", None)
+    t.section("tree maps (STRUCTURAL) vs the flat map (LAZY) of the same run")
+    t.add("insert into a shared 1,000,000 u64 map, in atomic pairs",
+          f"BM_champ_shared_insert<std::uint64_t, COW_STRATEGY_STRUCTURAL>/{n}", "BM_champ_atomic_pair", 110)
+    t.add("the same with string keys vs u64 keys",
+          f"BM_champ_shared_insert<std::string, COW_STRATEGY_STRUCTURAL>/{n}",
+          f"BM_champ_shared_insert<std::uint64_t, COW_STRATEGY_STRUCTURAL>/{n}", 1.3)
+    for key in ("std::uint64_t", "std::string"):
+        for size, label in ((1000, "1,000"), (n, "1,000,000")):
+            t.add(f"lookup, {key} keys, {label} entries, vs flat",
+                  f"BM_champ_get<{key}, COW_STRATEGY_STRUCTURAL>/{size}",
+                  f"BM_champ_get<{key}, COW_STRATEGY_LAZY>/{size}", 1.5 if size == 1000 else 2.5)
+    t.add("build by 1,000,000 inserts vs flat", f"BM_champ_build<COW_STRATEGY_STRUCTURAL>/{n}",
+          f"BM_champ_build<COW_STRATEGY_LAZY>/{n}", 2.0)
+    t.add("diff of versions 10 keys apart vs 1,000 lookups", f"BM_champ_diff_ten/{n}",
+          f"BM_champ_get<std::uint64_t, COW_STRATEGY_STRUCTURAL>/{n}", 1.0)
+    t.add_memory("bytes / entry at 1,000,000 u64 -> u64 (tree vs flat; gate 1.3x)",
+                 f"BM_champ_build<COW_STRATEGY_STRUCTURAL>/{n}", f"BM_champ_build<COW_STRATEGY_LAZY>/{n}",
+                 "bytes_per_entry")
     t.section("map memory per entry, 1,000,000 u64 -> u64 (libcow vs std::unordered_map)")
     t.add_memory("requested bytes / entry", "BM_map_memory_cow/iterations:1/repeats:1",
                  "BM_map_memory_std/iterations:1/repeats:1", "bytes_per_entry")
