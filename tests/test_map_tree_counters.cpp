@@ -538,19 +538,20 @@ TEST_CASE("tree counters, map: releasing the last version frees every node, shar
     const cow_global_stats_info start = global();
     // Without statistics, a map is its header and its nodes: nothing else
     // is allocated for it.
-    cow_map *map = filled(big / 10, COW_OPT_NO_STATS);
+    const u64 n = 10000;
+    cow_map *map = filled(n, COW_OPT_NO_STATS);
     tree_facts f = facts_of(map);
     cow_global_stats_info g = global();
     CHECK(g.live_allocations - start.live_allocations == f.nodes.size() + 1);
     CHECK(g.live_bytes - start.live_bytes == f.bytes + sizeof(champ_map));
 
-    // A second version written here and there: the two hold the union of
-    // their nodes, each once.
+    // A second version written here and there (keys i * 37 < n are in the
+    // map): the two hold the union of their nodes, each once.
     cow_map *c = cow_map_clone(map);
     for (u64 i = 0; i < 200; ++i) {
         u64 k = key_number(i * 37);
         if (i % 3 == 0) REQUIRE(cow_map_remove(&c, &k, sizeof k, nullptr) == COW_OK);
-        else put(&c, i % 3 == 1 ? k : key_number(big + i), i);
+        else put(&c, i % 3 == 1 ? k : key_number(n + i), i);
     }
     tree_facts fc = facts_of(c);
     CHECK(fc.misplaced == 0);
@@ -569,7 +570,7 @@ TEST_CASE("tree counters, map: releasing the last version frees every node, shar
     CHECK(g.live_allocations - start.live_allocations == fc.nodes.size() + 1);
     CHECK(g.live_bytes - start.live_bytes == fc.bytes + sizeof(champ_map));
     CHECK(facts_of(c).shared_nodes == 0);
-    CHECK(cow_map_len(c) == big / 10 - 1);  // 67 removed, 66 added
+    CHECK(cow_map_len(c) == n - 1);  // 67 removed, 66 added
     cow_map_release(c);
     g = global();
     CHECK(g.live_allocations == start.live_allocations);
