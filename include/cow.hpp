@@ -888,6 +888,14 @@ private:
 // ---------------------------------------------------------------------------
 // cow::map<K, V>: integer or string keys; trivially copyable or cow:: values
 // ---------------------------------------------------------------------------
+
+// What map::diff reports for one key (cow_map_change_t).
+enum class map_change : cow_map_change_t {
+    added = COW_MAP_ADDED,      // in the other map only: no old value
+    removed = COW_MAP_REMOVED,  // in this map only: no new value
+    changed = COW_MAP_CHANGED,  // in both, with values that are not equal
+};
+
 template <class K, class V>
 class map : public detail::handle_owner<cow_map> {
     using keys = detail::key_traits<K>;
@@ -976,23 +984,102 @@ public:
         ensure();
         void *p = nullptr;
         check(cow_map_get_mut(&h_, keys::ptr(k), keys::len(k), &p), "cow_map_get_mut");
+        return apply_to_slot(p, std::forward<F>(f));
+    }
+
+    // Finds k, inserting a copy of init when it is absent, and gives the
+    // writable value for it: one call (a shared map is copied once, a tree
+    // copies one path) where insert_or_assign then edit would copy twice.
+    // The reference is valid until the next clone of, or other write to,
+    // this object. Plain values only: cow:: values take the form with f.
+    template <class U = V, std::enable_if_t<!is_value_v<U>, int> = 0>
+    V &entry(key_arg k, const V &init) {
+        return *static_cast<V *>(entry_slot(k, &init, nullptr));
+    }
+    // Finds k, inserting a copy of init when it is absent (init is cloned
+    // for cow:: values), then runs f(V &) on its value in place as edit
+    // does. Returns f's result.
+    template <class F>
+    decltype(auto) entry(key_arg k, const V &init, F &&f) {
+        void *p = nullptr;
         if constexpr (is_value_v<V>) {
-            auto *slot = static_cast<stored *>(p);
-            // Lend the slot's reference to a V and put it back however f ends.
-            struct lend {
-                stored *slot;
-                V value;
-                ~lend() { *slot = value.detach(); }
-            } lent{slot, V::adopt(*slot)};
-            return f(lent.value);
+            stored handle = init.handle();  // cow_type_handle's copy clones it
+            p = entry_slot(k, &handle, nullptr);
         } else {
-            return f(*static_cast<V *>(p));
+            p = entry_slot(k, &init, nullptr);
         }
+        return apply_to_slot(p, std::forward<F>(f));
+    }
+
+    // Same keys with equal values (cow_map_equal; cow:: values compare
+    // shallowly: the same value, or equal bytes for strings and buffers),
+    // whatever the representations (flat or tree). O(1) for copies of one
+    // value; two trees skip the subtrees they share.
+    friend bool operator==(const map &a, const map &b) noexcept {
+        return cow_map_equal(a.h_, b.h_);
+    }
+    friend bool operator!=(const map &a, const map &b) noexcept { return !(a == b); }
+    // A hash of the entries, independent of their order and of the
+    // representation, consistent with ==; stable within a process only.
+    std::uint64_t hash() const noexcept { return cow_map_hash(h_); }
+
+    // What diff hands f for a value: a pointer into the map for plain
+    // values (borrowed for the call; nullptr when absent), an optional new
+    // reference for cow:: values.
+    using diff_value = std::conditional_t<is_value_v<V>, std::optional<V>, const V *>;
+
+    // Calls f(map_change kind, key_view key, diff_value old_value,
+    // diff_value new_value) once for each key added (in other only: no old
+    // value), removed (in this map only: no new value) or changed (values
+    // not equal, as for ==). The order is unspecified. f returns void, or
+    // bool: true stops the walk. Returns true when f stopped it. An
+    // exception thrown by f stops the walk and goes on to the caller. Two
+    // trees that share structure skip what they share.
+    template <class F>
+    bool diff(const map &other, F &&f) const {
+        struct call {
+            F *f;
+            std::exception_ptr error;
+            static diff_value value(const void *p) {
+                if constexpr (is_value_v<V>) {
+                    if (!p) return std::nullopt;
+                    return std::optional<V>(vals::from(p));
+                } else {
+                    return static_cast<const V *>(p);
+                }
+            }
+            static int run(void *ctx, cow_map_change_t kind, const void *key, std::size_t key_len,
+                           const void *old_value, const void *new_value) noexcept {
+                auto *self = static_cast<call *>(ctx);
+                try {
+                    const map_change k = static_cast<map_change>(kind);
+                    if constexpr (std::is_void_v<std::invoke_result_t<F &, map_change, key_view,
+                                                                       diff_value, diff_value>>) {
+                        (*self->f)(k, keys::from(key, key_len), value(old_value),
+                                   value(new_value));
+                        return 0;
+                    } else {
+                        return static_cast<bool>((*self->f)(k, keys::from(key, key_len),
+                                                            value(old_value), value(new_value)))
+                                   ? 1
+                                   : 0;
+                    }
+                } catch (...) {
+                    self->error = std::current_exception();
+                    return 1;
+                }
+            }
+        } c{&f, nullptr};
+        bool stopped = false;
+        cow_status s = cow_map_diff(h_, other.h_, &call::run, &c, &stopped);
+        if (c.error) std::rethrow_exception(c.error);
+        check(s, "cow_map_diff");
+        return stopped;
     }
 
     // One entry during iteration: the key and the value (a reference into
     // the map for plain values, a new reference for cow:: values).
-    struct entry {
+    struct item {
         key_view key;
         value_read value;
     };
@@ -1000,13 +1087,13 @@ public:
     class const_iterator {
     public:
         using iterator_category = std::input_iterator_tag;
-        using value_type = entry;
+        using value_type = item;
         using difference_type = std::ptrdiff_t;
-        using reference = entry;
+        using reference = item;
         using pointer = void;
 
         const_iterator() noexcept = default;
-        entry operator*() const { return entry{keys::from(key_, key_len_), vals::from(value_)}; }
+        item operator*() const { return item{keys::from(key_, key_len_), vals::from(value_)}; }
         const_iterator &operator++() noexcept {
             advance();
             return *this;
@@ -1047,6 +1134,29 @@ private:
         if (vt == vals::type()) return true;
         // Plain values may come with the caller's own descriptor of the same size.
         return !is_value_v<V> && vt != cow_type_handle() && vt->elem_size == sizeof(V);
+    }
+    // Runs f(V &) on the value slot p of this (unique) map.
+    template <class F>
+    static decltype(auto) apply_to_slot(void *p, F &&f) {
+        if constexpr (is_value_v<V>) {
+            auto *slot = static_cast<stored *>(p);
+            // Lend the slot's reference to a V and put it back however f ends.
+            struct lend {
+                stored *slot;
+                V value;
+                ~lend() { *slot = value.detach(); }
+            } lent{slot, V::adopt(*slot)};
+            return f(lent.value);
+        } else {
+            return f(*static_cast<V *>(p));
+        }
+    }
+    void *entry_slot(key_arg k, const void *init, bool *inserted) {
+        ensure();
+        void *p = nullptr;
+        check(cow_map_entry(&h_, keys::ptr(k), keys::len(k), init, &p, inserted),
+              "cow_map_entry");
+        return p;
     }
     bool insert_from(key_arg k, const void *value) {
         ensure();

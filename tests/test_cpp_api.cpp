@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <new>
 #include <optional>
 #include <stdexcept>
@@ -958,6 +959,236 @@ TEST_SUITE("cpp_api: map") {
         CHECK(b.same_as(a));
         CHECK(b.size() == 1);
         CHECK(b.at("k") == 1);
+    }
+}
+
+namespace {
+
+// One change map::diff reports, in a form the plain model gives too.
+struct map_change_seen {
+    cow::map_change kind;
+    std::uint64_t key;
+    std::optional<std::uint64_t> old_value, new_value;
+    bool operator<(const map_change_seen &o) const { return key < o.key; }
+    bool operator==(const map_change_seen &o) const {
+        return kind == o.kind && key == o.key && old_value == o.old_value &&
+               new_value == o.new_value;
+    }
+};
+
+// What diff(a -> b) must report, by key.
+std::vector<map_change_seen> model_map_diff(const std::map<std::uint64_t, std::uint64_t> &a,
+                                            const std::map<std::uint64_t, std::uint64_t> &b) {
+    std::vector<map_change_seen> out;
+    for (const auto &[k, v] : a) {
+        auto it = b.find(k);
+        if (it == b.end())
+            out.push_back({cow::map_change::removed, k, v, std::nullopt});
+        else if (it->second != v)
+            out.push_back({cow::map_change::changed, k, v, it->second});
+    }
+    for (const auto &[k, v] : b)
+        if (!a.count(k)) out.push_back({cow::map_change::added, k, std::nullopt, v});
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+using u64_map = cow::map<std::uint64_t, std::uint64_t>;
+
+u64_map map_from(const std::map<std::uint64_t, std::uint64_t> &model, cow_strategy_t strategy) {
+    const cow_options o = cow::make_options(strategy);
+    u64_map m(&o);
+    for (const auto &[k, v] : model) m.insert_or_assign(k, v);
+    return m;
+}
+
+// Every change diff(a -> b) reports, sorted by key.
+std::vector<map_change_seen> map_diff(const u64_map &a, const u64_map &b) {
+    std::vector<map_change_seen> got;
+    CHECK_FALSE(a.diff(b, [&](cow::map_change kind, std::uint64_t key, const std::uint64_t *old_value,
+                              const std::uint64_t *new_value) {
+        std::optional<std::uint64_t> o, n;
+        if (old_value) o = *old_value;
+        if (new_value) n = *new_value;
+        got.push_back({kind, key, o, n});
+    }));
+    std::sort(got.begin(), got.end());
+    return got;
+}
+
+}  // namespace
+
+TEST_SUITE("cpp_api: whole-map operations") {
+    TEST_CASE("map: ==, hash and diff against a std::map, flat and tree") {
+        test::leak_check lc;
+        for (const vec_strategy &st : vec_strategies) {
+            CAPTURE(st.name);
+            std::map<std::uint64_t, std::uint64_t> model_a;
+            for (std::uint64_t k = 0; k < 3000; ++k) model_a[k * 11] = k;
+            u64_map a = map_from(model_a, st.strategy);
+            u64_map b = a;
+            CHECK(a == b);
+            CHECK(a.hash() == b.hash());
+            CHECK(map_diff(a, b).empty());
+
+            std::map<std::uint64_t, std::uint64_t> model_b = model_a;
+            for (std::uint64_t k : {5u, 100001u, 7u}) {  // added
+                b.insert_or_assign(k, k + 1);
+                model_b[k] = k + 1;
+            }
+            for (std::uint64_t k : {0u, 11u * 2999}) {  // removed
+                CHECK(b.erase(k));
+                model_b.erase(k);
+            }
+            for (std::uint64_t k : {11u, 11u * 1500, 11u * 2998}) {  // changed
+                b.insert_or_assign(k, 999999);
+                model_b[k] = 999999;
+            }
+            b.insert_or_assign(22, 2);  // the same value: not a change
+            const auto want = model_map_diff(model_a, model_b);
+            REQUIRE(want.size() == 8);
+            CHECK(a != b);
+            CHECK(a.hash() != b.hash());
+            CHECK(map_diff(a, b) == want);
+            CHECK(map_diff(b, a) == model_map_diff(model_b, model_a));
+
+            // The same entries in the other representation: equal, same hash,
+            // and the same diff.
+            const cow_strategy_t other = st.strategy == COW_STRATEGY_STRUCTURAL
+                                             ? COW_STRATEGY_LAZY
+                                             : COW_STRATEGY_STRUCTURAL;
+            u64_map c = map_from(model_b, other);
+            CHECK(b == c);
+            CHECK(b.hash() == c.hash());
+            CHECK(map_diff(b, c).empty());
+            CHECK(map_diff(a, c) == want);
+            CHECK(map_diff(c, a) == model_map_diff(model_b, model_a));
+
+            // Putting the old values back makes them equal again.
+            for (const auto &ch : want) {
+                if (ch.old_value)
+                    b.insert_or_assign(ch.key, *ch.old_value);
+                else
+                    CHECK(b.erase(ch.key));
+            }
+            CHECK(a == b);
+            CHECK(a.hash() == b.hash());
+
+            // Returning true stops after that change.
+            std::size_t calls = 0;
+            CHECK(a.diff(c, [&](cow::map_change, std::uint64_t, const std::uint64_t *,
+                                const std::uint64_t *) { return ++calls == 2; }));
+            CHECK(calls == 2);
+            // An exception stops the walk and reaches the caller.
+            calls = 0;
+            CHECK_THROWS_AS(a.diff(c,
+                                   [&](cow::map_change, std::uint64_t, const std::uint64_t *,
+                                       const std::uint64_t *) {
+                                       ++calls;
+                                       throw std::runtime_error("stop");
+                                   }),
+                            std::runtime_error);
+            CHECK(calls == 1);
+
+            // Empty and moved-from maps are equal and hash alike; against an
+            // empty map every key is added.
+            u64_map empty;
+            u64_map none;
+            u64_map moved = std::move(none);
+            CHECK(empty == none);  // NOLINT: a moved-from map reads as empty
+            CHECK(empty.hash() == none.hash());
+            CHECK(empty != a);
+            CHECK(map_diff(none, a) == model_map_diff({}, model_a));  // NOLINT
+        }
+    }
+
+    TEST_CASE("map: entry inserts when absent, finds when present, copies a shared map once") {
+        test::leak_check lc;
+        for (const vec_strategy &st : vec_strategies) {
+            CAPTURE(st.name);
+            const cow_options o = cow::make_options(st.strategy);
+            cow::map<std::string, std::uint64_t> counts(&o);
+            for (std::string_view w : {"a", "b", "a", "c", "a", "b"}) ++counts.entry(w, 0);
+            CHECK(counts.size() == 3);
+            CHECK(counts.at("a") == 3);
+            CHECK(counts.at("b") == 2);
+            CHECK(counts.at("c") == 1);
+
+            cow::map<std::string, std::uint64_t> before = counts;
+            std::uint64_t &d = counts.entry("d", 40);  // inserted into a copy
+            CHECK(d == 40);
+            d += 2;
+            CHECK(counts.at("d") == 42);
+            CHECK_FALSE(before.contains("d"));
+            CHECK(before.stats().copies == 1);
+            CHECK(counts.entry("d", 0) == 42);  // found: init unused
+            CHECK(counts.size() == 4);
+            CHECK(before.size() == 3);
+            // diff sees exactly the entry added.
+            std::size_t added = 0;
+            before.diff(counts, [&](cow::map_change kind, std::string_view key,
+                                    const std::uint64_t *old_value, const std::uint64_t *new_value) {
+                CHECK(kind == cow::map_change::added);
+                CHECK(key == "d");
+                CHECK(old_value == nullptr);
+                REQUIRE(new_value != nullptr);
+                CHECK(*new_value == 42);
+                ++added;
+            });
+            CHECK(added == 1);
+            CHECK(status_thrown([&] { counts.entry(std::string_view("\xff", 1), 0); }) ==
+                  COW_EUTF8);
+
+            // An empty (default) map gets created by entry.
+            cow::map<std::uint64_t, std::uint64_t> fresh;
+            fresh.entry(9, 1) += 1;
+            CHECK(fresh.at(9) == 2);
+        }
+    }
+
+    TEST_CASE("map<int, cow::string>: entry with f, diff gives values as new references") {
+        test::leak_check lc;
+        for (const vec_strategy &st : vec_strategies) {
+            CAPTURE(st.name);
+            const cow_options o = cow::make_options(st.strategy);
+            cow::map<int, cow::string> a(&o);
+            cow::string hello("hello");
+            a.insert_or_assign(1, hello);
+            a.insert_or_assign(2, cow::string("two"));
+            cow::map<int, cow::string> b = a;
+            CHECK(b.entry(1, cow::string("unused"), [](cow::string &s) {
+                s.append("!");
+                return s.size();
+            }) == 6);
+            b.entry(3, cow::string("three"), [](cow::string &) {});
+            CHECK(a.at(1) == "hello");
+            CHECK(b.at(1) == "hello!");
+            CHECK(b.at(3) == "three");
+            CHECK(hello.use_count() == 2);  // hello and a's entry
+
+            std::map<int, std::pair<std::optional<std::string>, std::optional<std::string>>> got;
+            std::map<int, cow::map_change> kinds;
+            a.diff(b, [&](cow::map_change kind, int key, std::optional<cow::string> old_value,
+                          std::optional<cow::string> new_value) {
+                kinds[key] = kind;
+                got[key] = {old_value ? std::optional<std::string>(old_value->str()) : std::nullopt,
+                            new_value ? std::optional<std::string>(new_value->str()) : std::nullopt};
+            });
+            CHECK(kinds.size() == 2);
+            CHECK(kinds[1] == cow::map_change::changed);
+            CHECK(kinds[3] == cow::map_change::added);
+            CHECK(got[1].first == std::optional<std::string>("hello"));
+            CHECK(got[1].second == std::optional<std::string>("hello!"));
+            CHECK_FALSE(got[3].first.has_value());
+            CHECK(got[3].second == std::optional<std::string>("three"));
+            CHECK(hello.use_count() == 2);  // the references diff gave are released
+            CHECK(a != b);
+            CHECK(b.erase(3));
+            b.edit(1, [](cow::string &s) { s.truncate(5); });
+            // Handle values compare shallowly: equal bytes of strings are equal.
+            CHECK(a == b);
+            CHECK(a.hash() == b.hash());
+        }
     }
 }
 

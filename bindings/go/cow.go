@@ -74,8 +74,8 @@ const (
 	Eager     Strategy = C.COW_STRATEGY_EAGER     // at Clone; writes copy only values sharing storage with a slice
 	Threshold Strategy = C.COW_STRATEGY_THRESHOLD // eager below ThresholdBytes, else lazy
 	// A persistent tree: a write to a shared value copies only the nodes on
-	// its path. For Vec only (its elements are then not contiguous: see
-	// Vec.View); the other kinds answer ErrUnsupported.
+	// its path. For Vec (its elements are then not contiguous: see
+	// Vec.View) and Map (a hash trie); the other kinds answer ErrUnsupported.
 	Structural Strategy = C.COW_STRATEGY_STRUCTURAL
 )
 

@@ -19,6 +19,10 @@ static cow_status go_map_remove_s(cow_map **slot, _GoString_ k, void *out) {
 static cow_status go_map_get_mut_s(cow_map **slot, _GoString_ k, void **out) {
 	return cow_map_get_mut(slot, _GoStringPtr(k), _GoStringLen(k), out);
 }
+static cow_status go_map_entry_s(cow_map **slot, _GoString_ k, const void *init, void **out,
+                                 bool *inserted) {
+	return cow_map_entry(slot, _GoStringPtr(k), _GoStringLen(k), init, out, inserted);
+}
 */
 import "C"
 
@@ -159,6 +163,30 @@ func (m *Map[K, V]) Update(key K, fn func(v *V)) (bool, error) {
 	fn((*V)(p))
 	runtime.KeepAlive(m)
 	return true, nil
+}
+
+// Entry finds key, inserting init when it is absent, makes the map unique
+// and lets fn (which may be nil) change the value in place: one call where
+// Insert then Update would copy a shared map twice (a tree copies one
+// path). inserted tells whether the key was inserted.
+func (m *Map[K, V]) Entry(key K, init V, fn func(v *V)) (inserted bool, err error) {
+	var p unsafe.Pointer
+	var ins C.bool
+	err = m.edit(func(s **C.cow_map) C.cow_status {
+		if m.stringKeys {
+			return C.go_map_entry_s(s, str(&key), unsafe.Pointer(&init), &p, &ins)
+		}
+		return C.cow_map_entry(s, unsafe.Pointer(&key), C.size_t(unsafe.Sizeof(key)), unsafe.Pointer(&init), &p, &ins)
+	})
+	if err != nil {
+		return false, err
+	}
+	if fn != nil {
+		defer m.lend(true)()
+		fn((*V)(p))
+		runtime.KeepAlive(m)
+	}
+	return bool(ins), nil
 }
 
 func (m *Map[K, V]) Clear() error {

@@ -615,6 +615,14 @@ pub fn Map(comptime K: type, comptime V: type) type {
             return .{ .raw = out.? };
         }
 
+        /// An empty map with options (`.structural`: a persistent hash trie).
+        pub fn initWith(options: Options) Error!Self {
+            var out: ?*c.cow_map = null;
+            const o = options.toC();
+            try check(c.cow_map_new(&out, builtinType(K), builtinType(V), &o));
+            return .{ .raw = out.? };
+        }
+
         fn keyPtr(key: *const K) ?*const anyopaque {
             return if (string_keys) key.*.ptr else key;
         }
@@ -672,6 +680,81 @@ pub fn Map(comptime K: type, comptime V: type) type {
             var h: ?*c.cow_map = self.raw;
             defer self.raw = h.?;
             return check(c.cow_map_clear(&h));
+        }
+
+        /// Finds key, inserting `init` when it is absent, makes the map
+        /// unique and gives the value to write (valid until the next write
+        /// or clone): one call where put then getMut would copy a shared map
+        /// twice (a tree copies one path).
+        pub fn entry(self: *Self, key: K, init_value: V) Error!*V {
+            var h: ?*c.cow_map = self.raw;
+            var p: ?*anyopaque = null;
+            try check(c.cow_map_entry(&h, keyPtr(&key), keyLen(&key), &init_value, &p, null));
+            self.raw = h.?;
+            return @ptrCast(@alignCast(p.?));
+        }
+
+        /// Same keys with equal values, by libcow's value equality (floats:
+        /// NaN equals NaN, 0.0 equals -0.0), whatever the representations.
+        /// O(1) for clones; two trees skip the subtrees they share.
+        pub fn eql(self: Self, other: Self) bool {
+            return c.cow_map_equal(self.raw, other.raw);
+        }
+
+        /// A 64-bit hash of the entries, independent of their order and of
+        /// the representation, consistent with `eql`; stable within a
+        /// process only.
+        pub fn hash(self: Self) u64 {
+            return c.cow_map_hash(self.raw);
+        }
+
+        /// What `diff` reports for one key.
+        pub const ChangeKind = enum(u32) {
+            added = c.COW_MAP_ADDED, // in the other map only: `old` is null
+            removed = c.COW_MAP_REMOVED, // in this map only: `new` is null
+            changed = c.COW_MAP_CHANGED, // in both, values not equal
+        };
+        /// One key that differs. String keys point into the map, borrowed
+        /// for the callback.
+        pub const Change = struct { kind: ChangeKind, key: K, old: ?V, new: ?V };
+
+        /// Calls `callback(context, change)` once for each key added (in
+        /// `other` only), removed (in this map only) or changed from this
+        /// map to `other`, in unspecified order, until it returns false.
+        /// Returns whether the callback stopped the walk. Two trees that
+        /// share structure skip what they share. The callback must not write
+        /// or deinit either map.
+        pub fn diff(
+            self: Self,
+            other: Self,
+            context: anytype,
+            comptime callback: fn (@TypeOf(context), Change) bool,
+        ) Error!bool {
+            const Context = @TypeOf(context);
+            const Trampoline = struct {
+                fn call(ctx: ?*anyopaque, kind: c.cow_map_change_t, k: ?*const anyopaque, kn: usize, o: ?*const anyopaque, n: ?*const anyopaque) callconv(.C) c_int {
+                    const value: Context = if (@sizeOf(Context) == 0)
+                        undefined
+                    else
+                        @as(*const Context, @ptrCast(@alignCast(ctx.?))).*;
+                    const key: K = if (string_keys)
+                        @as([*]const u8, @ptrCast(k.?))[0..kn]
+                    else
+                        @as(*const K, @ptrCast(@alignCast(k.?))).*;
+                    const change = Change{
+                        .kind = @enumFromInt(kind),
+                        .key = key,
+                        .old = if (o) |p| @as(*const V, @ptrCast(@alignCast(p))).* else null,
+                        .new = if (n) |p| @as(*const V, @ptrCast(@alignCast(p))).* else null,
+                    };
+                    return if (callback(value, change)) 0 else 1;
+                }
+            };
+            var held = context;
+            const ctx: ?*anyopaque = if (@sizeOf(Context) == 0) null else @ptrCast(&held);
+            var stopped = false;
+            try check(c.cow_map_diff(self.raw, other.raw, &Trampoline.call, ctx, &stopped));
+            return stopped;
         }
 
         pub const Entry = struct { key: K, value: V };

@@ -7,6 +7,7 @@ const expectEqual = std.testing.expectEqual;
 const expectEqualSlices = std.testing.expectEqualSlices;
 const expectEqualStrings = std.testing.expectEqualStrings;
 const expectError = std.testing.expectError;
+const testing = std.testing;
 
 test "README example" {
     var a = try cow.Str.init("hello");
@@ -763,4 +764,138 @@ test "generic: zero-sized values box too" {
     defer b.deinit();
     _ = try b.makeMut();
     try expectEqual(@as(u64, 1), a.stats().copies);
+}
+
+/// What diff(a -> b) reports, counted by kind, checked against a plain model.
+const MapDiffCheck = struct {
+    model_a: *const std.AutoHashMap(u64, u64),
+    model_b: *const std.AutoHashMap(u64, u64),
+    added: usize = 0,
+    removed: usize = 0,
+    changed: usize = 0,
+    wrong: usize = 0,
+    fn see(self: *@This(), ch: cow.Map(u64, u64).Change) bool {
+        const old = self.model_a.get(ch.key);
+        const new = self.model_b.get(ch.key);
+        const ok = switch (ch.kind) {
+            .added => old == null and ch.old == null and new != null and ch.new.? == new.?,
+            .removed => new == null and ch.new == null and old != null and ch.old.? == old.?,
+            .changed => old != null and new != null and old.? != new.? and ch.old.? == old.? and ch.new.? == new.?,
+        };
+        if (!ok) self.wrong += 1;
+        switch (ch.kind) {
+            .added => self.added += 1,
+            .removed => self.removed += 1,
+            .changed => self.changed += 1,
+        }
+        return true;
+    }
+};
+
+test "map: eql, hash and diff against a plain model, flat and tree" {
+    const M = cow.Map(u64, u64);
+    for ([_]cow.Strategy{ .lazy, .structural }) |strategy| {
+        const other_strategy: cow.Strategy = if (strategy == .structural) .lazy else .structural;
+        var model_a = std.AutoHashMap(u64, u64).init(testing.allocator);
+        defer model_a.deinit();
+        var a = try M.initWith(.{ .strategy = strategy });
+        defer a.deinit();
+        var k: u64 = 0;
+        while (k < 3000) : (k += 1) {
+            try model_a.put(k * 11, k);
+            _ = try a.put(k * 11, k);
+        }
+        var b = try a.clone();
+        defer b.deinit();
+        try testing.expect(a.eql(b));
+        try testing.expectEqual(a.hash(), b.hash());
+
+        var model_b = try model_a.clone();
+        defer model_b.deinit();
+        for ([_]u64{ 5, 100001, 7 }) |key| { // added
+            _ = try b.put(key, key + 1);
+            try model_b.put(key, key + 1);
+        }
+        for ([_]u64{ 0, 11 * 2999 }) |key| { // removed
+            try testing.expect((try b.remove(key)) != null);
+            _ = model_b.remove(key);
+        }
+        for ([_]u64{ 11, 11 * 1500, 11 * 2998 }) |key| { // changed
+            (try b.getMut(key)).?.* = 999999;
+            try model_b.put(key, 999999);
+        }
+        _ = try b.put(22, 2); // the same value: not a change
+        try testing.expect(!a.eql(b));
+        try testing.expect(a.hash() != b.hash());
+
+        var check_ab = MapDiffCheck{ .model_a = &model_a, .model_b = &model_b };
+        try testing.expect(!try a.diff(b, &check_ab, MapDiffCheck.see));
+        try testing.expectEqual(@as(usize, 0), check_ab.wrong);
+        try testing.expectEqual(@as(usize, 3), check_ab.added);
+        try testing.expectEqual(@as(usize, 2), check_ab.removed);
+        try testing.expectEqual(@as(usize, 3), check_ab.changed);
+        var check_ba = MapDiffCheck{ .model_a = &model_b, .model_b = &model_a };
+        _ = try b.diff(a, &check_ba, MapDiffCheck.see);
+        try testing.expectEqual(@as(usize, 0), check_ba.wrong);
+        try testing.expectEqual(@as(usize, 2), check_ba.added);
+        try testing.expectEqual(@as(usize, 3), check_ba.removed);
+
+        // The same entries in the other representation.
+        var c = try M.initWith(.{ .strategy = other_strategy });
+        defer c.deinit();
+        var it = model_b.iterator();
+        while (it.next()) |e| _ = try c.put(e.key_ptr.*, e.value_ptr.*);
+        try testing.expect(b.eql(c));
+        try testing.expectEqual(b.hash(), c.hash());
+        var check_ac = MapDiffCheck{ .model_a = &model_a, .model_b = &model_b };
+        _ = try a.diff(c, &check_ac, MapDiffCheck.see);
+        try testing.expectEqual(@as(usize, 0), check_ac.wrong);
+        try testing.expectEqual(@as(usize, 8), check_ac.added + check_ac.removed + check_ac.changed);
+
+        // Returning false stops the walk.
+        const Stop = struct {
+            calls: usize = 0,
+            fn see(self: *@This(), _: M.Change) bool {
+                self.calls += 1;
+                return self.calls < 2;
+            }
+        };
+        var stop = Stop{};
+        try testing.expect(try a.diff(c, &stop, Stop.see));
+        try testing.expectEqual(@as(usize, 2), stop.calls);
+    }
+}
+
+test "map: entry inserts then finds; string keys in diff" {
+    const M = cow.Map([]const u8, u64);
+    for ([_]cow.Strategy{ .lazy, .structural }) |strategy| {
+        var counts = try M.initWith(.{ .strategy = strategy });
+        defer counts.deinit();
+        for ([_][]const u8{ "a", "b", "a", "c", "a", "b" }) |w| (try counts.entry(w, 0)).* += 1;
+        try testing.expectEqual(@as(usize, 3), counts.len());
+        try testing.expectEqual(@as(?u64, 3), counts.get("a"));
+        try testing.expectEqual(@as(?u64, 2), counts.get("b"));
+
+        var before = try counts.clone();
+        defer before.deinit();
+        const d = try counts.entry("d", 40); // inserted into a copy
+        try testing.expectEqual(@as(u64, 40), d.*);
+        d.* += 2;
+        try testing.expectEqual(@as(u64, 42), (try counts.entry("d", 0)).*); // found
+        try testing.expect(!before.contains("d"));
+        try testing.expectEqual(@as(usize, 4), counts.len());
+
+        const Seen = struct {
+            n: usize = 0,
+            fn see(self: *@This(), ch: M.Change) bool {
+                self.n += 1;
+                return ch.kind == .added and std.mem.eql(u8, ch.key, "d") and ch.old == null and ch.new.? == 42;
+            }
+        };
+        var seen = Seen{};
+        try testing.expect(!try before.diff(counts, &seen, Seen.see));
+        try testing.expectEqual(@as(usize, 1), seen.n);
+        try testing.expect(!before.eql(counts));
+        try testing.expectError(error.InvalidUtf8, counts.entry("\xff", 0));
+    }
 }

@@ -175,6 +175,22 @@ pub struct cow_map_cursor {
 pub type cow_update_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, value: *mut c_void) -> cow_status>;
 pub type cow_vec_diff_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, offset: usize, count: usize) -> c_int>;
 
+/// What `cow_map_diff` reports for one key.
+pub type cow_map_change_t = u32;
+pub const COW_MAP_ADDED: cow_map_change_t = 0;
+pub const COW_MAP_REMOVED: cow_map_change_t = 1;
+pub const COW_MAP_CHANGED: cow_map_change_t = 2;
+pub type cow_map_diff_fn = Option<
+    unsafe extern "C" fn(
+        ctx: *mut c_void,
+        kind: cow_map_change_t,
+        key: *const c_void,
+        key_len: usize,
+        old_value: *const c_void,
+        new_value: *const c_void,
+    ) -> c_int,
+>;
+
 extern "C" {
     // Version and errors
     pub fn cow_version() -> u32;
@@ -359,6 +375,23 @@ extern "C" {
         out_key_len: *mut usize,
         out_value: *mut *const c_void,
     ) -> bool;
+    pub fn cow_map_entry(
+        slot: *mut *mut cow_map,
+        key: *const c_void,
+        key_len: usize,
+        init_value: *const c_void,
+        out_value: *mut *mut c_void,
+        out_inserted: *mut bool,
+    ) -> cow_status;
+    pub fn cow_map_equal(a: *const cow_map, b: *const cow_map) -> bool;
+    pub fn cow_map_hash(map: *const cow_map) -> u64;
+    pub fn cow_map_diff(
+        a: *const cow_map,
+        b: *const cow_map,
+        callback: cow_map_diff_fn,
+        ctx: *mut c_void,
+        out_stopped: *mut bool,
+    ) -> cow_status;
 
     // cow_box
     pub fn cow_box_new(out: *mut *mut cow_box, ty: *const cow_type, value: *const c_void, options: *const cow_options)

@@ -31,7 +31,7 @@ mod vec;
 pub use crate::boxed::CowBox;
 pub use crate::buf::CowBuf;
 pub use crate::handle::{global_stats, version, version_string, CowHandle, GlobalStats, Representation, Stats};
-pub use crate::map::{CowMap, MapIter, MapKey};
+pub use crate::map::{CowMap, MapChange, MapIter, MapKey};
 pub use crate::str::CowStr;
 pub use crate::vec::{CowVec, Element, Spans, VecIter};
 

@@ -1,8 +1,17 @@
 //! `CowMap<K, V>`: a copy-on-write hash map (`cow_map`).
+//!
+//! A map made with [`Strategy::Structural`](crate::Strategy::Structural) is
+//! a persistent hash trie; every call works for both representations, and
+//! `==`, `Hash` and `diff` take flat and tree maps alike.
+use std::any::Any;
+use std::collections::hash_map::DefaultHasher;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
-use std::os::raw::c_void;
+use std::ops::ControlFlow;
+use std::os::raw::{c_int, c_void};
+use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 
 use crate::handle::{clone_handle, edit, make_unique};
@@ -179,6 +188,18 @@ impl<K: MapKey + ?Sized, V: Element> CowMap<K, V> {
         }
     }
 
+    /// Finds `key`, inserting `init` when it is absent, and gives its value
+    /// to write (`cow_map_entry`): one call where `insert` then `get_mut`
+    /// would copy a shared map twice (a tree copies one path).
+    pub fn entry(&mut self, key: &K, init: V) -> Result<&mut V> {
+        let (k, n) = key.key_bytes();
+        let mut p: *mut c_void = std::ptr::null_mut();
+        edit(&mut self.raw, |s| unsafe {
+            ffi::cow_map_entry(s, k, n, &init as *const V as *const c_void, &mut p, std::ptr::null_mut())
+        })?;
+        Ok(unsafe { &mut *(p as *mut V) })
+    }
+
     pub fn make_unique(&mut self) -> Result<()> {
         make_unique(&mut self.raw)
     }
@@ -187,12 +208,159 @@ impl<K: MapKey + ?Sized, V: Element> CowMap<K, V> {
         edit(&mut self.raw, |s| unsafe { ffi::cow_map_clear(s) })
     }
 
+    /// Whether both hold the same keys with equal values by the value
+    /// descriptor's equal (`cow_map_equal`; for floats `+0.0 == -0.0` and
+    /// `NaN == NaN`), whatever the representations. O(1) for clones; two
+    /// trees skip the subtrees they share.
+    pub fn same_entries(&self, other: &CowMap<K, V>) -> bool {
+        unsafe { ffi::cow_map_equal(self.raw.as_ptr(), other.raw.as_ptr()) }
+    }
+
+    /// A 64-bit hash of the entries (`cow_map_hash`), independent of their
+    /// order and of the representation, consistent with `same_entries`;
+    /// stable within a process only.
+    pub fn entries_hash(&self) -> u64 {
+        unsafe { ffi::cow_map_hash(self.raw.as_ptr()) }
+    }
+
+    /// Calls `f` once for each key added (in `other` only), removed (in this
+    /// map only) or changed (values differ by the descriptor's equal) from
+    /// this map to `other`, in unspecified order. `f` returns
+    /// `ControlFlow::Break(())` to stop the walk. Returns whether it was
+    /// stopped. Two trees that share structure skip what they share. A
+    /// panic in `f` stops the walk and is resumed once libcow has returned.
+    pub fn diff<F>(&self, other: &CowMap<K, V>, f: F) -> Result<bool>
+    where
+        F: FnMut(MapChange<'_, K, V>) -> ControlFlow<()>,
+    {
+        struct Call<F> {
+            f: F,
+            panic: Option<Box<dyn Any + Send>>,
+        }
+        unsafe extern "C" fn trampoline<K, V, F>(
+            ctx: *mut c_void,
+            kind: ffi::cow_map_change_t,
+            key: *const c_void,
+            key_len: usize,
+            old_value: *const c_void,
+            new_value: *const c_void,
+        ) -> c_int
+        where
+            K: MapKey + ?Sized,
+            V: Element,
+            F: FnMut(MapChange<'_, K, V>) -> ControlFlow<()>,
+        {
+            let call = &mut *(ctx as *mut Call<F>);
+            let key = K::from_raw(key, key_len);
+            let change = match kind {
+                ffi::COW_MAP_ADDED => MapChange::Added { key, new: *(new_value as *const V) },
+                ffi::COW_MAP_REMOVED => MapChange::Removed { key, old: *(old_value as *const V) },
+                _ => MapChange::Changed { key, old: *(old_value as *const V), new: *(new_value as *const V) },
+            };
+            match panic::catch_unwind(AssertUnwindSafe(|| (call.f)(change))) {
+                Ok(ControlFlow::Continue(())) => 0,
+                Ok(ControlFlow::Break(())) => 1,
+                Err(payload) => {
+                    call.panic = Some(payload);
+                    1
+                }
+            }
+        }
+        let mut call = Call { f, panic: None };
+        let mut stopped = false;
+        let status = unsafe {
+            ffi::cow_map_diff(
+                self.raw.as_ptr(),
+                other.raw.as_ptr(),
+                Some(trampoline::<K, V, F>),
+                &mut call as *mut Call<F> as *mut c_void,
+                &mut stopped,
+            )
+        };
+        if let Some(payload) = call.panic.take() {
+            panic::resume_unwind(payload);
+        }
+        check(status)?;
+        Ok(stopped)
+    }
+
     /// The entries in unspecified order.
     pub fn iter(&self) -> MapIter<'_, K, V> {
         let mut cursor = MaybeUninit::<ffi::cow_map_cursor>::zeroed();
         check(unsafe { ffi::cow_map_cursor_init(cursor.as_mut_ptr(), self.raw.as_ptr()) })
             .expect("cow_map_cursor_init failed");
         MapIter { cursor: unsafe { cursor.assume_init() }, _map: PhantomData }
+    }
+}
+
+/// One key that differs between two maps, as `CowMap::diff` reports it:
+/// the key (borrowed for the call) and the values, copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MapChange<'a, K: ?Sized, V> {
+    /// In the other map only.
+    Added { key: &'a K, new: V },
+    /// In this map only.
+    Removed { key: &'a K, old: V },
+    /// In both, with values that are not equal.
+    Changed { key: &'a K, old: V, new: V },
+}
+
+impl<'a, K: ?Sized, V: Copy> MapChange<'a, K, V> {
+    pub fn key(&self) -> &'a K {
+        match *self {
+            MapChange::Added { key, .. } | MapChange::Removed { key, .. } | MapChange::Changed { key, .. } => key,
+        }
+    }
+
+    /// The value in this map (`None` when added).
+    pub fn old_value(&self) -> Option<V> {
+        match *self {
+            MapChange::Added { .. } => None,
+            MapChange::Removed { old, .. } | MapChange::Changed { old, .. } => Some(old),
+        }
+    }
+
+    /// The value in the other map (`None` when removed).
+    pub fn new_value(&self) -> Option<V> {
+        match *self {
+            MapChange::Removed { .. } => None,
+            MapChange::Added { new, .. } | MapChange::Changed { new, .. } => Some(new),
+        }
+    }
+}
+
+/// Same keys with equal values; through `cow_map_equal` when
+/// `V::DESCRIPTOR_EQ` (integer values), so clones compare in O(1) and trees
+/// skip the subtrees they share. Float values keep Rust's `==`.
+impl<K: MapKey + ?Sized, V: Element + PartialEq> PartialEq for CowMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        if V::DESCRIPTOR_EQ {
+            return self.same_entries(other);
+        }
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k).map_or(false, |w| w == *v))
+    }
+}
+
+impl<K: MapKey + ?Sized, V: Element + Eq> Eq for CowMap<K, V> {}
+
+/// Consistent with `==`: `cow_map_hash` when `V::DESCRIPTOR_EQ` (equal maps
+/// hash alike whatever their representations), else the length and an
+/// order-independent sum of the entries' hashes.
+impl<K: MapKey + ?Sized + Hash, V: Element + Eq + Hash> Hash for CowMap<K, V> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        if V::DESCRIPTOR_EQ {
+            state.write_u64(self.entries_hash());
+        } else {
+            let mut sum = 0u64;
+            for (k, v) in self {
+                let mut h = DefaultHasher::new();
+                k.hash(&mut h);
+                v.hash(&mut h);
+                sum = sum.wrapping_add(h.finish());
+            }
+            state.write_usize(self.len());
+            state.write_u64(sum);
+        }
     }
 }
 
