@@ -730,7 +730,9 @@ void release_other_map_during(Write write) {
         cow_map_release(b);
         cow_map_release(a);
     }
-    REQUIRE(copies >= 3);  // the path's nodes hold entries
+    // At least the copy of the node that holds the key (get_mut), or of the
+    // value handed in or out; how many more depends on the path's nodes.
+    REQUIRE(copies >= 1);
     for (long skip = 0; skip < copies; ++skip) {
         CAPTURE(skip);
         cow_map *a = tree_map_of(&t, 400);
