@@ -8,6 +8,7 @@
 // a value handed out of a unique container is moved, out of a shared one
 // cloned. world::stored_clone models one such clone.
 #pragma once
+#include <set>
 #include <vector>
 
 #include "pool_ops.hpp"
@@ -101,27 +102,31 @@ public:
             stored_clone(src, actual);
         }
     }
-    // After a write to a tree of handles: the leaves it copied cloned their
+    // After a write to a tree of handles: the nodes it copied cloned their
     // handles (an eager value's clone is a new value, read back here); which
-    // leaves those were the model does not know, so the counts of the
+    // nodes those were the model does not know, so the counts of the
     // elements are read back (world::check bounds them).
     void settle_tree(const void *h) {
         rep_model &r = w.rep(h);
         if (!r.is_tree() || r.ek != elem_kind::handle) return;
-        for (std::size_t i = 0; i < r.elems.size(); ++i) {
-            std::uint64_t actual = decode(r.ek, cow_vec_get(static_cast<const cow_vec *>(h), i));
-            std::uint64_t src = r.elems[i];
-            if (actual == src) continue;
+        auto settle_one = [&](std::uint64_t &model, const void *stored) {
+            std::uint64_t actual = decode(r.ek, stored), src = model;
+            if (actual == src) return;
             // Only an eager element becomes another value when cloned.
             FUZZ_CHECK(src && actual && world::copies_at_clone(w.rep(as_ptr(src))));
-            r.elems[i] = actual;
+            model = actual;
             stored_clone(src, actual);
-            w.unsynced.insert(as_ptr(src));  // the shared leaf keeps its reference
+            w.unsynced.insert(as_ptr(src));  // the shared node keeps its reference
+        };
+        for (std::size_t i = 0; i < r.elems.size(); ++i)
+            settle_one(r.elems[i], cow_vec_get(static_cast<const cow_vec *>(h), i));
+        for (auto &[k, v] : r.entries) {
+            std::string key = world::key_arg(r, k);
+            settle_one(v, cow_map_get(static_cast<const cow_map *>(h), key.data(), key.size()));
         }
-        for (auto v : r.elems)
-            if (v) w.sync_count(as_ptr(v));
+        for (const void *e : world::inner_handles(r)) w.sync_count(e);
     }
-    // A tree with a private root whose leaves other versions (or other
+    // A tree with a private root whose nodes other versions (or other
     // places of itself) may share.
     bool tree_maybe_shared(const rep_model &r) const {
         return w.shares_nodes(r);
@@ -149,8 +154,8 @@ public:
 
     // A value handed to the caller (pop, erase, set's or insert's old value,
     // remove, into): check it, then drop it as its owner must.
-    // `maybe_shared`: out of a tree with a private root whose leaves other
-    // versions may share: a copy from a shared leaf, moved from its own.
+    // `maybe_shared`: out of a tree with a private root whose nodes other
+    // versions may share: a copy from a shared node, moved from its own.
     void take_out(elem_kind k, bool from_shared, std::uint64_t model_value, void *out,
                   bool maybe_shared = false) {
         if (k != elem_kind::handle) {
@@ -209,11 +214,17 @@ public:
     // holds itself, which reference counting can never free)? Storing a
     // container straight into itself stores a snapshot (cow.h, see
     // may_store_itself), but through a nested get_mut slot it makes a cycle.
+    // Each value is visited once: versions nest one value many times over.
     bool reachable(const void *from, const void *to) {
-        if (!from) return false;
-        if (from == to) return true;
-        for (const void *e : held_handles(from))
-            if (reachable(e, to)) return true;
+        std::set<const void *> seen;
+        std::vector<const void *> todo{from};
+        while (!todo.empty()) {
+            const void *h = todo.back();
+            todo.pop_back();
+            if (!h || !seen.insert(h).second) continue;
+            if (h == to) return true;
+            for (const void *e : held_handles(h)) todo.push_back(e);
+        }
         return false;
     }
 

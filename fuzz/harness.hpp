@@ -201,8 +201,8 @@ struct options_draw {
 
 // Options for a *_new call: every strategy, with or without statistics, and
 // now and then something invalid. `trees`: the kind has a tree
-// representation (vectors), so STRUCTURAL is accepted; other kinds refuse it
-// (COW_EUNSUPPORTED), and every kind refuses ADAPTIVE.
+// representation (vectors, maps), so STRUCTURAL is accepted; other kinds
+// refuse it (COW_EUNSUPPORTED), and every kind refuses ADAPTIVE.
 inline options_draw draw_options(provider &in, bool trees = false) {
     options_draw d;
     switch (in.ConsumeIntegralInRange<int>(0, 15)) {

@@ -1,7 +1,13 @@
 // The cow_map operations of the container fuzz targets: create with every
-// key and value type, insert (and replace), remove, get_mut, clear and
-// lookups, with keys drawn valid, absent and malformed. Members of
-// container_fuzzer (container_ops.hpp), which models the handle elements.
+// key and value type and strategy (STRUCTURAL: a tree), insert (and
+// replace), remove, get_mut, clear and lookups, with keys drawn valid,
+// absent and malformed. Members of container_fuzzer (container_ops.hpp),
+// which models the handle elements.
+//
+// A tree write copies the nodes on its path that other versions hold, and
+// their entries with the types' copy: a value handed out of such a node
+// (out_old, remove's out) is a copy, and the handles of every copied node
+// are cloned (settle_tree reads them back).
 #pragma once
 #include <cstring>
 #include <string>
@@ -60,7 +66,7 @@ inline container_fuzzer::key_draw container_fuzzer::draw_key(const rep_model *m,
 
 inline void container_fuzzer::op_map_new() {
     int j = draw_slot();
-    options_draw o = draw_options(in);
+    options_draw o = draw_options(in, true);
     expectation e = o.defects;
     rep_model m;
     m.kind = COW_KIND_MAP;
@@ -118,8 +124,10 @@ inline void container_fuzzer::op_map_insert(target *given) {
     bool was_shared = m && w.shared(old);
     std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
     before_call bc;
-    cow_status st = cow_map_insert(t.slot<cow_map>(), k.ptr, k.len, s.ptr,
-                                   want_old ? old_value.bytes : nullptr, want_flag ? &replaced : nullptr);
+    cow_status st = sweep_call([&] {
+        return cow_map_insert(t.slot<cow_map>(), k.ptr, k.len, s.ptr, want_old ? old_value.bytes : nullptr,
+                              want_flag ? &replaced : nullptr);
+    }, [&] { FUZZ_CHECK(t.handle() == old); }, old);
     if (!FUZZ_JUDGE("cow_map_insert", e, st, bc)) return failed(t, old, bc);
     bool itself = vk == elem_kind::handle && s.value == as_bits(old);
     if (itself) {
@@ -129,13 +137,18 @@ inline void container_fuzzer::op_map_insert(target *given) {
     auto it = m->entries.find(k.model);
     bool existed = it != m->entries.end();
     if (want_flag) FUZZ_CHECK(replaced == existed);
+    bool tree = m->is_tree(), maybe_shared = tree_maybe_shared(*m);
     if (existed) {
-        if (want_old) take_out(vk, was_shared, it->second, old_value.bytes);
+        if (want_old) take_out(vk, was_shared, it->second, old_value.bytes, maybe_shared);
         else if (vk == elem_kind::handle && it->second) dropped_from(was_shared, it->second);
     }
-    w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; });
+    // Under a shared root, an insert into a tree that has a root node
+    // copies that node at least.
+    tree_cost cost = {true, !m->entries.empty()};
+    w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; }, cost);
     if (itself) stored_itself(old);
-    if (t.handle() == old) settle(old, {}, {k.model});
+    if (t.handle() == old || tree) settle(t.handle(), {}, {k.model});
+    settle_tree(t.handle());
 }
 
 inline void container_fuzzer::op_map_remove(target *given) {
@@ -151,12 +164,15 @@ inline void container_fuzzer::op_map_remove(target *given) {
     bool was_shared = m && w.shared(old);
     std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
     before_call bc;
-    cow_status st = cow_map_remove(t.slot<cow_map>(), k.ptr, k.len, want ? out.bytes : nullptr);
+    cow_status st = sweep_call([&] { return cow_map_remove(t.slot<cow_map>(), k.ptr, k.len, want ? out.bytes : nullptr); },
+                               [&] { FUZZ_CHECK(t.handle() == old); }, old);
     if (!FUZZ_JUDGE("cow_map_remove", e, st, bc)) return failed(t, old, bc);
     std::uint64_t v = m->entries.at(k.model);
-    if (want) take_out(m->ek, was_shared, v, out.bytes);
+    if (want) take_out(m->ek, was_shared, v, out.bytes, tree_maybe_shared(*m));
     else if (m->ek == elem_kind::handle && v) dropped_from(was_shared, v);
-    w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries.erase(k.model); });
+    // Removing the last entry under a shared root copies no node.
+    w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries.erase(k.model); }, {true, false});
+    settle_tree(t.handle());
 }
 
 inline void container_fuzzer::op_map_get_mut(target *given) {
@@ -172,12 +188,15 @@ inline void container_fuzzer::op_map_get_mut(target *given) {
     void *old = t.handle();
     std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
     before_call bc;
-    cow_status st = cow_map_get_mut(t.slot<cow_map>(), k.ptr, k.len, null_out ? nullptr : &p);
+    cow_status st = sweep_call([&] { return cow_map_get_mut(t.slot<cow_map>(), k.ptr, k.len, null_out ? nullptr : &p); },
+                               [&] { FUZZ_CHECK(t.handle() == old && p == sentinel<void>()); }, old);
     if (!FUZZ_JUDGE("cow_map_get_mut", e, st, bc)) {
         FUZZ_CHECK(p == sentinel<void>());
         return failed(t, old, bc);
     }
-    w.edited(old, t.handle(), true, bytes, [](rep_model &) {});
+    // A tree copies the path to the entry where other versions hold it.
+    w.edited(old, t.handle(), true, bytes, [](rep_model &) {}, tree_cost::leaf());
+    settle_tree(t.handle());
     rep_model &r = w.rep(t.handle());
     FUZZ_CHECK(p == cow_map_get(static_cast<const cow_map *>(t.handle()), k.ptr, k.len));
     write_through(r.ek, p, r.entries.at(k.model));
@@ -190,12 +209,15 @@ inline void container_fuzzer::op_map_clear() {
     void *old = t.handle();
     bool was_shared = m && w.shared(old);
     before_call bc;
-    cow_status st = cow_map_clear(t.slot<cow_map>());
+    cow_status st = sweep_call([&] { return cow_map_clear(t.slot<cow_map>()); },
+                               [&] { FUZZ_CHECK(t.handle() == old); });
     if (!FUZZ_JUDGE("cow_map_clear", e, st, bc)) return failed(t, old, bc);
     if (m->ek == elem_kind::handle && !was_shared)
         for (auto &[key, v] : m->entries)
             if (v) w.released(as_ptr(v));
-    w.edited(old, t.handle(), !m->entries.empty(), 0, [](rep_model &r) { r.entries.clear(); });
+    // A tree lets go of its root node: nothing is copied.
+    w.edited(old, t.handle(), !m->entries.empty(), 0, [](rep_model &r) { r.entries.clear(); },
+             tree_cost::root_only());
 }
 
 // Lookups with absent and malformed keys find nothing and change nothing.

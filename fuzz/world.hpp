@@ -46,20 +46,28 @@ inline std::uint64_t tree_leaf_bytes_max(std::size_t elem_size) {
 // chain of single-child nodes no deeper than 64 levels.
 inline std::uint64_t tree_nodes_max(std::uint64_t n) { return 2 * n + 2 * 65; }
 
+// Map trees (CHAMP): a node sorts its keys by champ_bits hash bits a level
+// (the tree's branching bits, at most 5) into champ_slots slots, each an
+// entry or a child; below the last level a collision node lists the keys
+// whose hashes are equal in full. A write copies at most its path.
+constexpr unsigned champ_bits = FUZZ_TREE_BITS < 5 ? FUZZ_TREE_BITS : 5;
+constexpr std::uint64_t champ_slots = std::uint64_t{1} << champ_bits;
+constexpr std::uint64_t champ_path_nodes = (64 + champ_bits - 1) / champ_bits + 1;
+
 struct lineage_model {
     std::uint64_t clones = 0;
     std::uint64_t copies = 0;
     std::uint64_t bytes_copied = 0;
     std::uint64_t nodes_copied = 0;  // trees only; read back from the library
-    // A tree lineage (STRUCTURAL vectors): its writes copy the nodes that
-    // other versions hold, which the model does not know. Each write adds
-    // bounds for what it may copy; check() reads the counters back, checks
-    // the growth against the bounds and adopts them.
+    // A tree lineage (STRUCTURAL vectors and maps): its writes copy the
+    // nodes that other versions hold, which the model does not know. Each
+    // write adds bounds for what it may copy; check() reads the counters
+    // back, checks the growth against the bounds and adopts them.
     bool tree = false;
-    std::size_t elem_size = 0;
-    std::uint64_t pending_elem_bytes = 0;  // elements the writes may carry over
+    std::uint64_t pending_elem_bytes = 0;  // elements (entries) the writes may carry over
     std::uint64_t pending_nodes_max = 0;
     std::uint64_t pending_nodes_min = 0;
+    std::uint64_t pending_node_bytes_max = 0;  // what one copied node may count
     // Element handles held in trees whose leaves other versions share are
     // cloned only when their leaf is copied: this lineage's clones are read
     // back at the next check (they must not go down).
@@ -101,7 +109,9 @@ struct rep_model {
     // may hold one node at several places, one reference for all of them.
     int family = -1;
     bool self_shared = false;
-    bool is_tree() const { return kind == COW_KIND_VEC && strategy == COW_STRATEGY_STRUCTURAL; }
+    bool is_tree() const {
+        return (kind == COW_KIND_VEC || kind == COW_KIND_MAP) && strategy == COW_STRATEGY_STRUCTURAL;
+    }
 };
 
 inline key_model fixed_key(elem_kind k, std::uint64_t v) {
@@ -181,11 +191,11 @@ public:
         proto.handles = 1;
         proto.lineage = -1;
         if (proto.is_tree()) proto.family = families++;
+        if (tracing()) std::fprintf(stderr, "  (new value %p: strategy %u%s)\n", h, o.strategy, proto.is_tree() ? ", a tree" : "");
         if (o.stats) {
             proto.lineage = static_cast<int>(lineages.size());
             lineages.emplace_back();
             lineages.back().tree = proto.is_tree();
-            lineages.back().elem_size = proto.is_tree() ? size_of(proto.ek) : 0;
         }
         reps.emplace(h, std::move(proto));
     }
@@ -293,20 +303,19 @@ public:
             r.lineage = static_cast<int>(lineages.size());
             lineages.emplace_back();
             lineages.back().tree = r.is_tree();
-            lineages.back().elem_size = r.is_tree() ? size_of(r.ek) : 0;
         }
         reps.emplace(h, std::move(r));
     }
     // Whether h is an element of a tree whose family has other members:
-    // the references to h of leaves shared between versions are counted once.
+    // the references to h of nodes shared between versions are counted once.
     bool held_by_shared_tree(const void *h) const {
         std::map<int, std::size_t> members;
         for (auto &[p, r] : reps)
             if (r.is_tree()) members[r.family] += 1;
         for (auto &[p, r] : reps) {
-            if (!r.is_tree() || (members[r.family] < 2 && !r.self_shared) || r.ek != elem_kind::handle) continue;
-            for (auto v : r.elems)
-                if (reinterpret_cast<const void *>(static_cast<std::uintptr_t>(v)) == h) return true;
+            if (!r.is_tree() || (members[r.family] < 2 && !r.self_shared)) continue;
+            for (const void *e : inner_handles(r))
+                if (e == h) return true;
         }
         return false;
     }
@@ -386,10 +395,37 @@ public:
         lineage_model *l = lin(before);
         if (!l || !cost.path) return;
         if (!root_shared && !shares_nodes(before)) return;
-        std::uint64_t n = before.elems.size();
-        l->pending_elem_bytes += n * size_of(before.ek);
-        l->pending_nodes_max += tree_nodes_max(n);
+        tree_reach t = reach(before);
+        l->pending_elem_bytes += t.elem_bytes;
+        l->pending_nodes_max += t.nodes;
+        l->pending_node_bytes_max = std::max(l->pending_node_bytes_max, t.node_bytes);
         if (root_shared && cost.reaches_leaf) l->pending_nodes_min += 1;
+    }
+
+    // What one write of tree r may copy: its elements (entries) once, so
+    // many nodes, and at most so many bytes per node.
+    struct tree_reach {
+        std::uint64_t elem_bytes, nodes, node_bytes;
+    };
+    static tree_reach reach(const rep_model &r) {
+        if (r.kind == COW_KIND_MAP) {
+            // The nodes of one path; a bitmap node holds champ_slots entries
+            // and children, a collision node any number of entries.
+            std::uint64_t n = r.entries.size(), e = map_entry_bytes(r);
+            return {n * e, champ_path_nodes, std::max(champ_slots * std::max<std::uint64_t>(e, sizeof(void *)), n * e)};
+        }
+        std::uint64_t n = r.elems.size(), es = size_of(r.ek);
+        return {n * es, tree_nodes_max(n), std::max(tree_inner_bytes_max, tree_leaf_bytes_max(es))};
+    }
+    // A map entry as nodes store it (entries.hpp): the key (a variable-length
+    // one as its length and up to 32 bytes inline, structural.md), then the
+    // value at its alignment, the whole aligned for both.
+    static std::uint64_t map_entry_bytes(const rep_model &r) {
+        auto up = [](std::uint64_t n, std::uint64_t a) { return (n + a - 1) / a * a; };
+        std::uint64_t ks = r.var_keys ? 32 + sizeof(std::size_t) : size_of(r.kk);
+        std::uint64_t ka = r.var_keys ? alignof(std::size_t) : type_of(r.kk)->elem_align;
+        std::uint64_t vs = size_of(r.ek), va = type_of(r.ek)->elem_align;
+        return up(up(ks, va) + vs, std::max(ka, va));
     }
 
     // A join of two trees (cow_vec_concat) may copy the nodes along the
@@ -401,6 +437,7 @@ public:
         std::uint64_t n = before.elems.size();
         l->pending_elem_bytes += (n + other_len) * size_of(before.ek);
         l->pending_nodes_max += tree_nodes_max(n) + tree_nodes_max(other_len);
+        l->pending_node_bytes_max = std::max(l->pending_node_bytes_max, reach(before).node_bytes);
     }
 
     // The result of an edit of a slot that held `old` and now holds
@@ -550,13 +587,13 @@ public:
                     // Elements carried over, plus what the inner nodes among
                     // the copies count; and no node counts more than a full one.
                     FUZZ_CHECK(bytes <= l.pending_elem_bytes + nodes * tree_inner_bytes_max);
-                    FUZZ_CHECK(bytes <= nodes * std::max(tree_inner_bytes_max, tree_leaf_bytes_max(l.elem_size)));
+                    FUZZ_CHECK(bytes <= nodes * l.pending_node_bytes_max);
                     l.nodes_copied = s.nodes_copied;
                     l.bytes_copied = s.bytes_copied;
                 }
             }
             l.clones_unknown = false;
-            l.pending_elem_bytes = l.pending_nodes_max = l.pending_nodes_min = 0;
+            l.pending_elem_bytes = l.pending_nodes_max = l.pending_nodes_min = l.pending_node_bytes_max = 0;
         }
     }
 
@@ -693,6 +730,16 @@ public:
             FUZZ_CHECK(seen.emplace(k, decode(r.ek, value)).second);
         }
         FUZZ_CHECK(seen == r.entries);
+        // A cursor shorter than the struct: a tree's needs all of it (its
+        // path) and gives nothing; a flat table's needs only what precedes
+        // the path.
+        for (std::uint32_t size : {std::uint32_t{0}, std::uint32_t(offsetof(cow_map_cursor, path) - 1),
+                                   std::uint32_t(offsetof(cow_map_cursor, path)), std::uint32_t(sizeof c - 1)}) {
+            FUZZ_CHECK(cow_map_cursor_init(&c, m) == COW_OK && c.size == sizeof c);
+            c.size = size;
+            bool works = !r.is_tree() && size >= offsetof(cow_map_cursor, path);
+            FUZZ_CHECK(cow_map_next(&c, &key, &key_len, &value) == (works && !r.entries.empty()));
+        }
     }
 
     void check_stats(const void *h, rep_model &r) {
@@ -703,8 +750,8 @@ public:
         FUZZ_CHECK(cow_stats(h, &s) == COW_OK);
         FUZZ_CHECK(s.size == sizeof s);
         FUZZ_CHECK(s.value_bytes == value_bytes(r));
-        // STRUCTURAL vectors are trees, every other value is flat; nothing
-        // switches between representations (no ADAPTIVE values).
+        // STRUCTURAL vectors and maps are trees, every other value is flat;
+        // nothing switches between representations (no ADAPTIVE values).
         FUZZ_CHECK(s.representation == (r.is_tree() ? COW_REPRESENTATION_TREE : COW_REPRESENTATION_FLAT));
         FUZZ_CHECK(s.reserved == 0);
         FUZZ_CHECK(s.switches == 0);
