@@ -9,6 +9,9 @@
 #   FUZZ_SEED=N                        libFuzzer's random seed (default: a new one each run)
 #   FUZZ_TINY_TREES=1                  build with 4-way trees and 16-byte leaves (build-fuzz-tiny),
 #                                      so that trees many levels deep come from short inputs
+#   FUZZ_HASH_BITS=N                   keep only the low N bits of map key hashes (build-fuzz-collide,
+#                                      or build-fuzz-tiny-collide), so that keys collide in full
+#                                      and map trees build collision nodes
 #   FUZZ_BUILD=DIR                     build and run in DIR instead (one directory per tree shape)
 # Findings are kept in build-fuzz/findings/<target>/ (see fuzz/README text).
 set -euo pipefail
@@ -22,6 +25,10 @@ if [ "${FUZZ_TINY_TREES:-0}" = 1 ]; then
     BUILD=build-fuzz-tiny
     tree_options=(-Dtree_bits=2 -Dtree_leaf_bytes=16)
 fi
+hash_bits="${FUZZ_HASH_BITS:-64}"
+if [ "$hash_bits" != 64 ]; then
+    BUILD="$BUILD-collide"
+fi
 BUILD="${FUZZ_BUILD:-$BUILD}"
 ensure_packages "${BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 
@@ -29,14 +36,20 @@ ensure_packages "${BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 # coverage of the library, not only of the harness; UBSan findings abort.
 flags="['-fsanitize=fuzzer-no-link','-fno-sanitize-recover=all']"
 options=(-Dfuzzing=true -Dtests=false -Db_lundef=false -Db_sanitize=address,undefined -Dhash_seed=$TEST_HASH_SEED
-         -Dc_args="$flags" -Dcpp_args="$flags" "${tree_options[@]}")
+         -Dhash_bits="$hash_bits" -Dc_args="$flags" -Dcpp_args="$flags" "${tree_options[@]}")
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang CXX=clang++ meson setup "$BUILD" "$ROOT" --wrap-mode=nodownload "${options[@]}" >/dev/null
 else
     # whatever it was set up with before; --reconfigure knows options added since
     meson setup --reconfigure "$BUILD" "$ROOT" "${options[@]}" >/dev/null
 fi
-ninja -C "$BUILD" -j2 >/dev/null
+# Only the targets asked for (each is a long compile); errors are shown.
+build_targets=()
+for t in ${FUZZ_TARGETS:-}; do build_targets+=("fuzz/fuzz_$t"); done
+if ! out="$(ninja -C "$BUILD" -j2 "${build_targets[@]}" 2>&1)"; then
+    tail -40 <<<"$out"
+    exit 1
+fi
 
 targets="${FUZZ_TARGETS:-$(find "$BUILD/fuzz" -maxdepth 1 -type f -executable -name 'fuzz_*' \
     ! -name 'fuzz_replay_*' -printf '%f\n' | sed 's/^fuzz_//' | sort)}"
