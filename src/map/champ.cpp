@@ -724,8 +724,9 @@ cow_status remove_found(champ_map *w, const path &p, void *out_value) noexcept {
     } else {
         std::uint32_t at = p.depth;
         node_edit edit;
-        scratch survivor(own ? 0 : w->entry_size, entry_align(w));
         bool lone = p.depth > 0 && entry_count(n) == 2 && child_count(n) == 0;
+        // Room for a copy of the entry that moves up, only where one is made.
+        scratch survivor(lone && !own ? w->entry_size : 0, entry_align(w));
         if (!lone) {
             edit.datamap = n->datamap & ~p.bit;
             edit.nodemap = n->nodemap;
