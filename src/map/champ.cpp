@@ -1,13 +1,6 @@
 #include "champ.hpp"
 
-#include <bit>
-#include <cstring>
-#include <new>
-
-#include "../alloc.hpp"
 #include "../scratch.hpp"
-#include "../tree_counters.hpp"
-#include "../type.hpp"
 #include "champ_nodes.hpp"
 
 namespace cow::detail {
@@ -49,7 +42,6 @@ template <key_mode M, bool Popcnt>
 [[gnu::always_inline]] inline const void *lookup(const map_rep *r, const void *key,
                                                  std::size_t key_len) noexcept {
     auto *m = as_champ(r);
-    if (!m->root) return nullptr;
     const unsigned char *e = find_entry<M, Popcnt>(m, probe_hash<M>(m, key, key_len), key, key_len);
     return e ? e + m->value_offset : nullptr;
 }
@@ -85,10 +77,10 @@ map_get_fn get_for(key_mode mode) noexcept {
 // The nodes from the root to where key is or would be, and what is there.
 struct path {
     champ_node *node[max_path];
+    std::uint32_t slot[max_path];   // the key's slot bit in node[d] (0 in a collision node)
     std::uint32_t child[max_path];  // the index of node[d + 1] among node[d]'s children
     std::uint32_t depth;  // of the last node
     std::uint32_t owned;  // nodes [0, owned) this value alone holds (each and all above it)
-    std::uint32_t bit;    // the key's slot in the last node (a bitmap node)
     std::uint32_t index;  // the entry there (the key's, or another), or where it would go
     bool has_entry;       // the last node holds an entry in the key's slot
     bool found;           // ... and it is the key's
@@ -103,7 +95,7 @@ void find_path(const champ_map *m, std::uint64_t h, const void *key, std::size_t
         p.node[d] = n;
         p.depth = d;
         if (n->collision) {
-            p.bit = 0;
+            p.slot[d] = 0;
             p.has_entry = p.found = false;
             for (std::uint32_t i = 0; i < n->datamap; ++i) {
                 if (has_key(m, entry_at(m, n, i), key, key_len)) {
@@ -116,7 +108,7 @@ void find_path(const champ_map *m, std::uint64_t h, const void *key, std::size_t
             return;
         }
         std::uint32_t bit = slot_bit(h, d);
-        p.bit = bit;
+        p.slot[d] = bit;
         if (n->nodemap & bit) {
             p.child[d] = index_below(n->nodemap, bit);
             n = children(m, n)[p.child[d]];
@@ -239,7 +231,7 @@ void unfill(champ_map *m, champ_node *out, bool owned, const node_edit &e) noexc
         champ_node **kids = children(m, out);
         for (std::uint32_t k = 0, c = child_count(out); k < c; ++k)
             if (static_cast<int>(k) != e.add_child) release(m, kids[k]);
-        }
+    }
     node_free(m, out);
 }
 
@@ -621,7 +613,7 @@ cow_status insert_key(champ_map *w, std::uint64_t h, const void *key, std::size_
         node_list made(w);
         unsigned char *x_copy = nullptr;  // a copy of the entry pushed down, to undo
         if (n->collision || !p.has_entry) {
-            edit.datamap |= p.bit;  // (a collision node counts its entries instead)
+            edit.datamap |= p.slot[p.depth];  // (a collision node counts its entries instead)
             edit.add_entry = static_cast<int>(p.index);
             edit.entry = fresh.get();
         } else {
@@ -631,10 +623,10 @@ cow_status insert_key(champ_map *w, std::uint64_t h, const void *key, std::size_
             champ_node *below = nullptr;
             s = push_down(w, p.depth, h, fresh.get(), entry_hash(w, x), x, move_x, made, &below,
                           &x_copy);
-            edit.datamap &= ~p.bit;
-            edit.nodemap |= p.bit;
+            edit.datamap &= ~p.slot[p.depth];
+            edit.nodemap |= p.slot[p.depth];
             edit.drop_entry = static_cast<int>(p.index);
-            edit.add_child = static_cast<int>(index_below(n->nodemap, p.bit));
+            edit.add_child = static_cast<int>(index_below(n->nodemap, p.slot[p.depth]));
             edit.child = below;
         }
         write wr(w, p, p.depth);
@@ -665,7 +657,7 @@ cow_status on_champ(map_rep **slot, Edit edit) noexcept {
 cow_status insert(map_rep **slot, const void *key, std::size_t key_len, const void *value,
                   void *out_old, bool *out_replaced) noexcept {
     champ_map *v = as_champ(*slot);
-    std::uint64_t h = hash_of_probe(v, key, key_len);
+    std::uint64_t h = hash_of_key(v, key, key_len);
     path p;
     bool replacing = false;
     if (v->root) {
@@ -728,7 +720,7 @@ cow_status remove_found(champ_map *w, const path &p, void *out_value) noexcept {
         // Room for a copy of the entry that moves up, only where one is made.
         scratch survivor(lone && !own ? w->entry_size : 0, entry_align(w));
         if (!lone) {
-            edit.datamap = n->datamap & ~p.bit;
+            edit.datamap = n->datamap & ~p.slot[p.depth];
             edit.nodemap = n->nodemap;
             edit.drop_entry = static_cast<int>(p.index);
         } else {
@@ -745,9 +737,7 @@ cow_status remove_found(champ_map *w, const path &p, void *out_value) noexcept {
             at = p.depth - 1;
             while (at > 0 && entry_count(p.node[at]) == 0 && child_count(p.node[at]) == 1) --at;
             champ_node *keep = p.node[at];
-            std::uint32_t bit = 0;
-            for (std::uint32_t map = keep->nodemap, k = 0; map; map &= map - 1, ++k)
-                if (k == p.child[at]) bit = map & (~map + 1);
+            std::uint32_t bit = p.slot[at];
             edit.datamap = keep->datamap | bit;
             edit.nodemap = keep->nodemap & ~bit;
             edit.drop_child = static_cast<int>(p.child[at]);
@@ -776,7 +766,7 @@ cow_status remove_found(champ_map *w, const path &p, void *out_value) noexcept {
 // The path to key, if the map holds it.
 bool find_key(const champ_map *v, const void *key, std::size_t key_len, path &p) noexcept {
     if (!v->root) return false;
-    find_path(v, hash_of_probe(v, key, key_len), key, key_len, p);
+    find_path(v, hash_of_key(v, key, key_len), key, key_len, p);
     return p.found;
 }
 

@@ -142,11 +142,6 @@ inline bool has_key(const champ_map *m, const unsigned char *e, const void *key,
     return entry_has_key<key_mode::custom>(m, e, key, key_len);
 }
 
-inline std::uint64_t hash_of_probe(const champ_map *m, const void *key, std::size_t key_len) noexcept {
-    if (m->mode != key_mode::varlen) return key_hash(m, key);
-    varkey k{static_cast<const char *>(key), key_len};
-    return key_hash(m, &k);
-}
 
 }  // namespace
 }  // namespace cow::detail

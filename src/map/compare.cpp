@@ -24,13 +24,6 @@ bool each_entry(const map_rep *m, F f) noexcept {
     return false;
 }
 
-// The hash of a key as the cursor gives it out.
-std::uint64_t hash_of_key(const map_rep *m, const void *key, std::size_t key_len) noexcept {
-    if (!m->varlen_keys) return key_hash(m, key);
-    varkey k{static_cast<const char *>(key), key_len};
-    return key_hash(m, &k);
-}
-
 }  // namespace
 
 bool map_equal(const map_rep *a, const map_rep *b) noexcept {

@@ -141,6 +141,14 @@ inline std::uint64_t key_hash(const map_rep *m, const void *key) noexcept {
     return kept_bits(hash_bytes(key, kt->elem_size, m->seed));
 }
 
+// The hash of a key as the C API passes it and cursors hand it out:
+// (bytes, length) for variable-length keys, else one key.
+inline std::uint64_t hash_of_key(const map_rep *m, const void *key, std::size_t key_len) noexcept {
+    if (m->mode != key_mode::varlen) return key_hash(m, key);
+    varkey k{static_cast<const char *>(key), key_len};
+    return key_hash(m, &k);
+}
+
 // A stored variable-length key as a borrowed varkey.
 inline varkey stored_view(const unsigned char *e) noexcept {
     auto *k = reinterpret_cast<const stored_key *>(e);
