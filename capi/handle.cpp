@@ -103,7 +103,8 @@ COW_API cow_status cow_stats_report(const void *handle, uint32_t format, cow_str
     cow_stats_info info COW_STATS_INFO_INIT;
     rep_stats(rep_of(handle), info);
     char text[1024];
-    std::size_t n = format_report(info, format, text, sizeof text);
+    bool adaptive = rep_of(handle)->strategy == COW_STRATEGY_ADAPTIVE;
+    std::size_t n = format_report(info, format, adaptive, text, sizeof text);
     bytes_rep *b;
     s = bytes_new(&b, COW_KIND_STR, text, n, 0, nullptr);
     if (s == COW_OK) *out = handle_of<cow_str>(b);

@@ -628,6 +628,308 @@ static void tour_reload(void) {
     cow_map_release(config);
 }
 
+/* ---- ADAPTIVE: flat or tree, chosen from what the lineage does ------------ */
+
+/* The three ADAPTIVE workloads, light: each on a vector of u64 and on a map
+ * u64 -> u64, under LAZY, STRUCTURAL and ADAPTIVE. The table prints the
+ * representation each value ends in, the bytes its lineage copied, its
+ * switches and the time (printed, never checked); the claims are about the
+ * representation ADAPTIVE chose. */
+
+#define ADAPT_N 100000 /* workloads 1 and 3: 800 KB of u64, above the 64 KiB floor */
+#define ADAPT_READERS 2
+#define ADAPT_BATCH 1000             /* reads per reader clone */
+#define ADAPT_BATCHES_PER_VERSION 10 /* a new version every 10,000 reads */
+#define ADAPT_BATCHES 200            /* 200,000 reads, 20 versions */
+#define ADAPT_SMALL_N 100
+#define ADAPT_SMALL_ROUNDS 10000
+#define ADAPT_LARGE_ROUNDS 300
+#define ADAPT_LAZY_ROUNDS 5 /* LAZY's large workload: rounds measured, the rest computed */
+
+/* splitmix64: a fixed sequence, the same in every run. */
+static uint64_t adapt_random(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* A vector (element i is i) or a map (key i -> i), behind one interface. */
+struct adapt_kind {
+    const char *name;
+    void *(*make)(cow_strategy_t strategy, size_t n);
+    uint64_t (*get)(const void *value, uint64_t i);
+    void (*set)(void **slot, uint64_t i, uint64_t x);
+};
+
+static void *adapt_vec_make(cow_strategy_t strategy, size_t n) {
+    cow_options o = COW_OPTIONS_INIT;
+    cow_vec *v = NULL;
+    uint64_t *values = malloc(n * sizeof *values);
+    size_t i;
+    CLAIM(values != NULL);
+    for (i = 0; i < n; i++) values[i] = i;
+    o.strategy = strategy;
+    MUST(cow_vec_from_array(&v, cow_type_u64(), values, n, &o));
+    free(values);
+    return v;
+}
+
+static uint64_t adapt_vec_get(const void *value, uint64_t i) {
+    return *(const uint64_t *)cow_vec_get(value, i);
+}
+
+static void adapt_vec_set(void **slot, uint64_t i, uint64_t x) {
+    cow_vec *v = *slot;
+    MUST(cow_vec_set(&v, i, &x, NULL));
+    *slot = v;
+}
+
+static void *adapt_map_make(cow_strategy_t strategy, size_t n) {
+    cow_options o = COW_OPTIONS_INIT;
+    cow_map *m = NULL;
+    uint64_t i;
+    o.strategy = strategy;
+    MUST(cow_map_new(&m, cow_type_u64(), cow_type_u64(), &o));
+    for (i = 0; i < n; i++) MUST(cow_map_insert(&m, &i, sizeof i, &i, NULL, NULL));
+    return m;
+}
+
+static uint64_t adapt_map_get(const void *value, uint64_t key) {
+    return *(const uint64_t *)cow_map_get(value, &key, sizeof key);
+}
+
+static void adapt_map_set(void **slot, uint64_t key, uint64_t x) {
+    cow_map *m = *slot;
+    MUST(cow_map_insert(&m, &key, sizeof key, &x, NULL, NULL));
+    *slot = m;
+}
+
+static const struct adapt_kind adapt_kinds[2] = {
+    {"vector", adapt_vec_make, adapt_vec_get, adapt_vec_set},
+    {"map", adapt_map_make, adapt_map_get, adapt_map_set},
+};
+
+struct adapt_result {
+    uint32_t representation;
+    uint64_t clones, copies, bytes_copied, switches;
+    double seconds;
+    int computed; /* figures computed from ADAPT_LAZY_ROUNDS measured rounds */
+};
+
+static struct adapt_result adapt_result_of(const void *value, double seconds) {
+    cow_stats_info st = stats_of(value);
+    struct adapt_result r;
+    r.representation = st.representation;
+    r.clones = st.clones;
+    r.copies = st.copies;
+    r.bytes_copied = st.bytes_copied;
+    r.switches = st.switches;
+    r.seconds = seconds;
+    r.computed = 0;
+    return r;
+}
+
+/* 1. Read-heavy: reader threads clone the current version once per batch
+ * of ADAPT_BATCH random reads; the writer makes version v + 1 (clone, one
+ * write, publish in place of the current, release the old) once the
+ * batches of version v are done. A reader waits for the version its batch
+ * belongs to, so each version is cloned ADAPT_BATCHES_PER_VERSION times by
+ * the readers (and once by the writer) in every run. */
+struct read_heavy {
+    const struct adapt_kind *kind;
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t readers_cv, writer_cv;
+    void *current;
+    unsigned claimed, done, published;
+    uint64_t sum;
+};
+
+static void *read_heavy_reader(void *arg) {
+    struct read_heavy *run = arg;
+    uint64_t state = 0, sum = 0;
+    unsigned batch, k;
+    void *h;
+    for (;;) {
+        CLAIM(pthread_mutex_lock(&run->mu) == 0);
+        batch = run->claimed++;
+        if (batch >= ADAPT_BATCHES) {
+            run->sum += sum;
+            CLAIM(pthread_mutex_unlock(&run->mu) == 0);
+            return NULL;
+        }
+        while (run->published < batch / ADAPT_BATCHES_PER_VERSION)
+            CLAIM(pthread_cond_wait(&run->readers_cv, &run->mu) == 0);
+        h = cow_clone(run->current);
+        CLAIM(pthread_mutex_unlock(&run->mu) == 0);
+        CLAIM(h != NULL);
+        state = batch;
+        for (k = 0; k < ADAPT_BATCH; k++) sum += run->kind->get(h, adapt_random(&state) % ADAPT_N);
+        cow_release(h);
+        CLAIM(pthread_mutex_lock(&run->mu) == 0);
+        if (++run->done % ADAPT_BATCHES_PER_VERSION == 0)
+            CLAIM(pthread_cond_signal(&run->writer_cv) == 0);
+        CLAIM(pthread_mutex_unlock(&run->mu) == 0);
+    }
+}
+
+static void *read_heavy_writer(void *arg) {
+    struct read_heavy *run = arg;
+    uint64_t state = 42;
+    unsigned v;
+    void *c, *old;
+    for (v = 1; v <= ADAPT_BATCHES / ADAPT_BATCHES_PER_VERSION; v++) {
+        CLAIM(pthread_mutex_lock(&run->mu) == 0);
+        while (run->done < v * ADAPT_BATCHES_PER_VERSION)
+            CLAIM(pthread_cond_wait(&run->writer_cv, &run->mu) == 0);
+        CLAIM(pthread_mutex_unlock(&run->mu) == 0);
+        c = cow_clone(run->current); /* only this thread replaces current */
+        CLAIM(c != NULL);
+        run->kind->set(&c, adapt_random(&state) % ADAPT_N, v);
+        CLAIM(pthread_mutex_lock(&run->mu) == 0);
+        old = run->current;
+        run->current = c;
+        run->published = v;
+        CLAIM(pthread_cond_broadcast(&run->readers_cv) == 0);
+        CLAIM(pthread_mutex_unlock(&run->mu) == 0);
+        cow_release(old);
+    }
+    return NULL;
+}
+
+static struct adapt_result adapt_read_heavy(const struct adapt_kind *kind,
+                                            cow_strategy_t strategy) {
+    struct read_heavy run;
+    pthread_t threads[ADAPT_READERS + 1];
+    struct adapt_result r;
+    double start;
+    int i;
+    run.kind = kind;
+    CLAIM(pthread_mutex_init(&run.mu, NULL) == 0);
+    CLAIM(pthread_cond_init(&run.readers_cv, NULL) == 0);
+    CLAIM(pthread_cond_init(&run.writer_cv, NULL) == 0);
+    run.current = kind->make(strategy, ADAPT_N);
+    run.claimed = run.done = run.published = 0;
+    run.sum = 0;
+    start = seconds_now();
+    for (i = 0; i < ADAPT_READERS; i++)
+        CLAIM(pthread_create(&threads[i], NULL, read_heavy_reader, &run) == 0);
+    CLAIM(pthread_create(&threads[ADAPT_READERS], NULL, read_heavy_writer, &run) == 0);
+    for (i = 0; i <= ADAPT_READERS; i++) CLAIM(pthread_join(threads[i], NULL) == 0);
+    r = adapt_result_of(run.current, seconds_now() - start);
+    cow_release(run.current);
+    pthread_cond_destroy(&run.writer_cv);
+    pthread_cond_destroy(&run.readers_cv);
+    pthread_mutex_destroy(&run.mu);
+    return r;
+}
+
+/* 2 and 3: a value of n elements, then `rounds` versions, each one write
+ * away from the previous one (clone, one write, release the old), timed
+ * from the value's creation. LAZY's large workload runs ADAPT_LAZY_ROUNDS
+ * rounds: each copies the whole value, so its bytes and time for
+ * `rounds` rounds are computed from them (never allocated). */
+static struct adapt_result adapt_versions(const struct adapt_kind *kind, cow_strategy_t strategy,
+                                          size_t n, unsigned rounds, int computed) {
+    unsigned measured = computed ? ADAPT_LAZY_ROUNDS : rounds, i;
+    uint64_t state = 7;
+    double start = seconds_now(), made;
+    void *cur = kind->make(strategy, n), *c;
+    struct adapt_result r;
+    cow_stats_info st;
+    made = seconds_now();
+    for (i = 0; i < measured; i++) {
+        c = cow_clone(cur);
+        CLAIM(c != NULL);
+        kind->set(&c, adapt_random(&state) % n, i);
+        cow_release(cur);
+        cur = c;
+    }
+    r = adapt_result_of(cur, seconds_now() - start);
+    if (computed) {
+        st = stats_of(cur);
+        /* Every measured round copied the whole value (a vector leaves out
+         * the element the write replaces): the figures for `rounds` rounds
+         * follow from that. */
+        CLAIM(st.copies == measured && st.bytes_copied <= (uint64_t)measured * st.value_bytes &&
+              st.bytes_copied * 100 >= (uint64_t)measured * st.value_bytes * 99);
+        r.bytes_copied = (uint64_t)rounds * st.value_bytes;
+        r.seconds = (made - start) + (r.seconds - (made - start)) * rounds / measured;
+        r.computed = 1;
+    }
+    cow_release(cur);
+    return r;
+}
+
+static const char *representation_name(uint32_t representation) {
+    return representation == COW_REPRESENTATION_TREE ? "tree" : "flat";
+}
+
+static void print_bytes(uint64_t bytes, char *out, size_t size) {
+    if (bytes >= 1000000)
+        snprintf(out, size, "%.1f MB", (double)bytes / 1e6);
+    else
+        snprintf(out, size, "%.1f KB", (double)bytes / 1e3);
+}
+
+static void tour_adaptive(void) {
+    static const char *const workloads[3] = {"1. read-heavy", "2. small", "3. large"};
+    static const cow_strategy_t strategies[3] = {COW_STRATEGY_LAZY, COW_STRATEGY_STRUCTURAL,
+                                                 COW_STRATEGY_ADAPTIVE};
+    static const char *const strategy_names[3] = {"LAZY", "STRUCTURAL", "ADAPTIVE"};
+    struct adapt_result r[3][2][3]; /* workload, kind, strategy */
+    char bytes[32], label[48];
+    int w, k, s;
+
+    heading("ADAPTIVE: flat or tree, chosen per lineage at the copies writes make");
+    printf("  each workload on a vector of u64 and a map u64 -> u64, under three strategies:\n");
+    printf("  1. read-heavy: 100,000 elements, %d reader threads (a clone per 1,000 random reads),\n"
+           "     a writer makes a version every 10,000 reads (200,000 reads, 20 versions)\n",
+           ADAPT_READERS);
+    printf("  2. small: 100 elements, 10,000 versions one write apart\n");
+    printf("  3. large: 100,000 elements, 300 versions one write apart, timed from creation\n");
+    for (k = 0; k < 2; k++)
+        for (s = 0; s < 3; s++) {
+            r[0][k][s] = adapt_read_heavy(&adapt_kinds[k], strategies[s]);
+            r[1][k][s] = adapt_versions(&adapt_kinds[k], strategies[s], ADAPT_SMALL_N,
+                                        ADAPT_SMALL_ROUNDS, 0);
+            r[2][k][s] = adapt_versions(&adapt_kinds[k], strategies[s], ADAPT_N, ADAPT_LARGE_ROUNDS,
+                                        strategies[s] == COW_STRATEGY_LAZY);
+        }
+    printf("  %-22s %-11s %-5s %13s %9s %11s\n", "workload", "strategy", "ends", "bytes copied",
+           "switches", "time");
+    for (w = 0; w < 3; w++)
+        for (k = 0; k < 2; k++)
+            for (s = 0; s < 3; s++) {
+                const struct adapt_result *x = &r[w][k][s];
+                snprintf(label, sizeof label, "%s, %s", workloads[w], adapt_kinds[k].name);
+                print_bytes(x->bytes_copied, bytes, sizeof bytes);
+                printf("  %-22s %-11s %-5s %13s %9lu %8.1f ms%s\n", s == 0 ? label : "",
+                       strategy_names[s], representation_name(x->representation), bytes,
+                       (unsigned long)x->switches, x->seconds * 1e3, x->computed ? " *" : "");
+            }
+    printf("  * computed from %d measured rounds (each copies the whole value): 300 x the value's\n"
+           "    bytes, and the creation plus 300 x the time of a round (the other copies are\n"
+           "    never made)\n",
+           ADAPT_LAZY_ROUNDS);
+    printf("  ADAPTIVE: read-heavy stays flat (1 copy per 11 clones: copying 0.8 to 1.6 MB costs\n"
+           "  less than the tree's slower reads after 11 clones; bench_adaptive's million-element\n"
+           "  version becomes a tree), small stays flat (below the 64 KiB floor), large becomes a\n"
+           "  tree at its second copy (1 switch)\n");
+
+    for (k = 0; k < 2; k++) {
+        CLAIM(r[0][k][2].representation == COW_REPRESENTATION_FLAT && r[0][k][2].switches == 0);
+        CLAIM(r[0][k][2].copies == ADAPT_BATCHES / ADAPT_BATCHES_PER_VERSION &&
+              r[0][k][2].clones == r[0][k][2].copies * (ADAPT_BATCHES_PER_VERSION + 1));
+        CLAIM(r[1][k][2].representation == COW_REPRESENTATION_FLAT && r[1][k][2].switches == 0);
+        CLAIM(r[2][k][2].representation == COW_REPRESENTATION_TREE && r[2][k][2].switches == 1);
+        for (w = 0; w < 3; w++) {
+            CLAIM(r[w][k][0].representation == COW_REPRESENTATION_FLAT);
+            CLAIM(r[w][k][1].representation == COW_REPRESENTATION_TREE);
+        }
+    }
+}
+
 /* ---- the end: everything released ---------------------------------------- */
 
 int main(void) {
@@ -640,6 +942,7 @@ int main(void) {
     tour_nested();
     tour_versions();
     tour_reload();
+    tour_adaptive();
 
     heading("Done");
     MUST(cow_global_stats(&g));

@@ -106,9 +106,11 @@ public:
     // handles (an eager value's clone is a new value, read back here); which
     // nodes those were the model does not know, so the counts of the
     // elements are read back (world::check bounds them).
+    // A tree just made by a switch copied every element once, and the model
+    // counted those clones exactly (world::switched): nothing to read back.
     void settle_tree(const void *h) {
         rep_model &r = w.rep(h);
-        if (!r.is_tree() || r.ek != elem_kind::handle) return;
+        if (!r.is_tree() || r.ek != elem_kind::handle || h == w.last_switched) return;
         auto settle_one = [&](std::uint64_t &model, const void *stored) {
             std::uint64_t actual = decode(r.ek, stored), src = model;
             if (actual == src) return;
@@ -166,6 +168,10 @@ public:
         std::uint64_t actual = decode(k, out);
         if (from_shared || (maybe_shared && actual != model_value)) {
             stored_clone(model_value, actual);  // a clone; the container keeps its own
+            // Out of a tree node that another version, or another place of
+            // the same tree (a tree joined with itself), holds: the node
+            // keeps its reference, or drops it when that tree goes (into).
+            if (maybe_shared && model_value) w.unsynced.insert(as_ptr(model_value));
         } else {
             FUZZ_CHECK(actual == model_value);  // moved: the container's reference
             if (maybe_shared && actual) w.sync_count(as_ptr(actual));  // or a lazy clone

@@ -130,14 +130,18 @@ inline void container_fuzzer::op_map_insert(target *given) {
     }, [&] { FUZZ_CHECK(t.handle() == old); }, old);
     if (!FUZZ_JUDGE("cow_map_insert", e, st, bc)) return failed(t, old, bc);
     bool itself = vk == elem_kind::handle && s.value == as_bits(old);
+    adaptive_rule rule = adaptive_rule::applies;
     if (itself) {
+        // Unique before the call: the library found it shared only once
+        // it had stored its clone.
+        if (!was_shared) rule = adaptive_rule::may;
         storing_itself(old);
         was_shared = true;
     }
     auto it = m->entries.find(k.model);
     bool existed = it != m->entries.end();
     if (want_flag) FUZZ_CHECK(replaced == existed);
-    bool tree = m->is_tree(), maybe_shared = tree_maybe_shared(*m);
+    bool maybe_shared = tree_maybe_shared(*m);
     if (existed) {
         if (want_old) take_out(vk, was_shared, it->second, old_value.bytes, maybe_shared);
         else if (vk == elem_kind::handle && it->second) dropped_from(was_shared, it->second);
@@ -145,9 +149,11 @@ inline void container_fuzzer::op_map_insert(target *given) {
     // Under a shared root, an insert into a tree that has a root node
     // copies that node at least.
     tree_cost cost = {true, !m->entries.empty()};
-    w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; }, cost);
+    write_kind wk = w.edited(old, t.handle(), true, bytes, [&](rep_model &r) { r.entries[k.model] = s.value; },
+                             cost, rule);
     if (itself) stored_itself(old);
-    if (t.handle() == old || tree) settle(t.handle(), {}, {k.model});
+    // A flat or switched copy took every entry (world::copied, switched).
+    if (wk == write_kind::in_place || wk == write_kind::path_copy) settle(t.handle(), {}, {k.model});
     settle_tree(t.handle());
 }
 
@@ -166,7 +172,13 @@ inline void container_fuzzer::op_map_remove(target *given) {
     before_call bc;
     cow_status st = sweep_call([&] { return cow_map_remove(t.slot<cow_map>(), k.ptr, k.len, want ? out.bytes : nullptr); },
                                [&] { FUZZ_CHECK(t.handle() == old); }, old);
-    if (!FUZZ_JUDGE("cow_map_remove", e, st, bc)) return failed(t, old, bc);
+    if (!FUZZ_JUDGE("cow_map_remove", e, st, bc)) {
+        // An absent key copies nothing, even from a shared map (cow.h): no
+        // element was cloned, so no lineage counter may have moved (the
+        // model is not read back as after other failures).
+        if (st == COW_ENOTFOUND) last_call_failed = false;
+        return failed(t, old, bc);
+    }
     std::uint64_t v = m->entries.at(k.model);
     if (want) take_out(m->ek, was_shared, v, out.bytes, tree_maybe_shared(*m));
     else if (m->ek == elem_kind::handle && v) dropped_from(was_shared, v);
@@ -215,9 +227,10 @@ inline void container_fuzzer::op_map_clear() {
     if (m->ek == elem_kind::handle && !was_shared)
         for (auto &[key, v] : m->entries)
             if (v) w.released(as_ptr(v));
-    // A tree lets go of its root node: nothing is copied.
+    // A tree lets go of its root node: nothing is copied. An ADAPTIVE map
+    // keeps its representation.
     w.edited(old, t.handle(), !m->entries.empty(), 0, [](rep_model &r) { r.entries.clear(); },
-             tree_cost::root_only());
+             tree_cost::root_only(), adaptive_rule::never);
 }
 
 // Lookups with absent and malformed keys find nothing and change nothing.

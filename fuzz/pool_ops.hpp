@@ -225,8 +225,9 @@ public:
         before_call bc;
         cow_status st = cow_make_mut(t.where);
         if (!FUZZ_JUDGE("cow_make_mut", e, st, bc)) return failed(t, old, bc);
-        // A tree gets a private root only.
-        w.edited(old, t.handle(), true, bytes, [](rep_model &) {}, tree_cost::root_only());
+        // A tree gets a private root only; an ADAPTIVE value keeps its
+        // representation.
+        w.edited(old, t.handle(), true, bytes, [](rep_model &) {}, tree_cost::root_only(), adaptive_rule::never);
         FUZZ_CHECK(!cow_is_shared(t.handle()));
     }
 
@@ -284,17 +285,24 @@ public:
                           l ? l->clones : 0, l ? l->copies : 0);
         std::string text(cow_str_data(report), cow_str_len(report));
         FUZZ_CHECK(text.find(expect) != std::string::npos);
+        std::uint64_t switches = l ? l->switches : 0;
         if (format == COW_REPORT_TEXT) {
-            // Only a tree's report says what it is; nothing switches.
+            // An ADAPTIVE value's report says what it is now and how often
+            // its lineage switched; a STRUCTURAL one says it is a tree; the
+            // others say nothing of it.
+            char lines[96];
+            std::snprintf(lines, sizeof lines, "Representation: %s\nSwitches: %" PRIu64 "\n",
+                          r.is_tree() ? "tree" : "flat", switches);
+            bool adaptive = r.adaptive();
+            FUZZ_CHECK((text.find(lines) != std::string::npos) == adaptive);
             FUZZ_CHECK((text.find("Representation: tree\n") != std::string::npos) == r.is_tree());
-            FUZZ_CHECK(text.find("Representation: flat") == std::string::npos);
-            FUZZ_CHECK(text.find("Switches:") == std::string::npos);
+            FUZZ_CHECK((text.find("Representation: flat") != std::string::npos) == (adaptive && !r.is_tree()));
+            FUZZ_CHECK((text.find("Switches:") != std::string::npos) == adaptive);
         } else {
-            char fields[96];
-            std::snprintf(fields, sizeof fields, "\"representation\":\"%s\",\"nodes_copied\":%" PRIu64,
-                          r.is_tree() ? "tree" : "flat", l ? l->nodes_copied : 0);
+            char fields[128];
+            std::snprintf(fields, sizeof fields, "\"representation\":\"%s\",\"nodes_copied\":%" PRIu64 ",\"switches\":%" PRIu64 "}",
+                          r.is_tree() ? "tree" : "flat", l ? l->nodes_copied : 0, switches);
             FUZZ_CHECK(text.find(fields) != std::string::npos);
-            FUZZ_CHECK(text.find("\"switches\":0") != std::string::npos);
             FUZZ_CHECK(text.back() == '}');
         }
         FUZZ_CHECK(utf8_ok(text));
@@ -347,6 +355,7 @@ public:
     bool sweeping = false;
     void before_op() {
         last_call_failed = false;
+        w.last_switched = nullptr;
         forget_failures();
         if (pending_alloc_failure) arm_failure(pending_alloc_failure);
         if (pending_copy_failure) arm_copy_failure(pending_copy_failure, pending_copy_status);

@@ -125,26 +125,32 @@ inline void container_fuzzer::op_vec_put(vec_put which, target *given) {
     std::uint64_t replaced = which == vec_put::set ? m->elems[index] : 0;
     std::uint64_t bytes = (which == vec_put::set ? len - 1 : len) * size_of(k);
     bool itself = k == elem_kind::handle && s.value == as_bits(old);
+    adaptive_rule rule = adaptive_rule::applies;
     if (itself) {
+        // Unique before the call: the library found it shared only once
+        // it had stored its clone.
+        if (!was_shared) rule = adaptive_rule::may;
         storing_itself(old);
         was_shared = true;
     }
-    bool tree = m->is_tree(), maybe_shared = tree_maybe_shared(*m);
+    bool maybe_shared = tree_maybe_shared(*m);
     // Under a shared root a set, or an insert before the end, copies the
     // leaf it edits at least.
     tree_cost cost = {true, which == vec_put::set || index < len};
-    w.edited(old, t.handle(), true, bytes, [&](rep_model &r) {
+    write_kind wk = w.edited(old, t.handle(), true, bytes, [&](rep_model &r) {
         if (which == vec_put::set) r.elems[index] = s.value;
         else r.elems.insert(r.elems.begin() + static_cast<std::ptrdiff_t>(index), s.value);
-    }, cost);
+    }, cost, rule);
     if (itself) stored_itself(old);
-    if (t.handle() == old || tree) settle(t.handle(), {index}, {});
+    // A flat or switched copy took every element (world::copied, switched).
+    if (wk == write_kind::in_place || wk == write_kind::path_copy) settle(t.handle(), {index}, {});
     // The replaced value leaves only now: the source may be that very
     // element, held nowhere else, and the library clones it before it
     // drops the old one.
     if (which == vec_put::set) {
         if (want_old) take_out(k, was_shared, replaced, old_value.bytes, maybe_shared);
         else if (k == elem_kind::handle && !was_shared && replaced) w.released(as_ptr(replaced));
+        else if (k == elem_kind::handle && wk == write_kind::switched) w.dropped_copy(as_ptr(replaced));
     }
     settle_tree(t.handle());
 }
@@ -203,11 +209,10 @@ inline void container_fuzzer::op_vec_extend(target *given) {
     cow_status st = sweep_call([&] { return cow_vec_extend(t.slot<cow_vec>(), elems, count); },
                                [&] { FUZZ_CHECK(t.handle() == old); }, old);
     if (!FUZZ_JUDGE("cow_vec_extend", e, st, bc)) return failed(t, old, bc);
-    bool tree = m->is_tree();
-    w.edited(old, t.handle(), count > 0, len * es, [&](rep_model &r) {
+    write_kind wk = w.edited(old, t.handle(), count > 0, len * es, [&](rep_model &r) {
         r.elems.insert(r.elems.end(), values.begin(), values.end());
     });
-    if (t.handle() == old || tree) {
+    if (wk == write_kind::in_place || wk == write_kind::path_copy) {
         std::vector<std::size_t> pos;
         for (std::size_t i = 0; i < count; ++i) pos.push_back(len + i);
         settle(t.handle(), pos, {});
@@ -265,10 +270,12 @@ inline void container_fuzzer::op_vec_remove(vec_removal which, target *given) {
     // Under a shared root a removal may copy nothing: where the removed
     // elements fill whole leaves, those leaves just leave the tree.
     tree_cost cost = {true, false};
-    w.edited(old, t.handle(), n > 0, (len - n) * es, [&](rep_model &r) {
+    write_kind wk = w.edited(old, t.handle(), n > 0, (len - n) * es, [&](rep_model &r) {
         r.elems.erase(r.elems.begin() + static_cast<std::ptrdiff_t>(at),
                       r.elems.begin() + static_cast<std::ptrdiff_t>(at + n));
     }, cost);
+    if (k == elem_kind::handle && wk == write_kind::switched && !want)
+        for (auto v : removed) w.dropped_copy(as_ptr(v));
     settle_tree(t.handle());
 }
 
@@ -305,9 +312,18 @@ inline void container_fuzzer::op_vec_mut(bool one, target *given) {
     if (m && one) e.add(index >= len, COW_ERANGE);
     bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
     if (one) e.add(null_out, COW_EINVAL);
-    // A tree has no contiguous elements to hand out; it is never flattened.
+    // A tree has no contiguous elements to hand out; it is never flattened,
+    // except by the copy of a shared ADAPTIVE tree that the rule makes flat
+    // (then the call succeeds): that copy must be flat below the floor, and
+    // may be above it.
     bool tree = m && m->is_tree();
-    if (tree && !one) e.add(!null_out, COW_ENOTCONTIGUOUS);
+    bool wants_data = !one && !null_out;
+    if (tree && wants_data) {
+        bool may_flatten = m->adaptive() && w.shared(t.handle());
+        bool must_flatten = may_flatten && world::value_bytes(*m) < m->adaptive_floor();
+        if (!must_flatten) e.add(true, COW_ENOTCONTIGUOUS);
+        e.may_succeed = may_flatten;
+    }
     void *p = sentinel<void>();
     void *old = t.handle();
     std::uint64_t bytes = m ? world::value_bytes(*m) : 0;
@@ -322,8 +338,12 @@ inline void container_fuzzer::op_vec_mut(bool one, target *given) {
     }
     // get_mut copies the path to the element where other versions hold it;
     // make_mut makes the root private only.
-    w.edited(old, t.handle(), true, bytes, [](rep_model &) {}, one ? tree_cost::leaf() : tree_cost::root_only());
+    write_kind wk = w.edited(old, t.handle(), true, bytes, [](rep_model &) {},
+                             one ? tree_cost::leaf() : tree_cost::root_only());
     FUZZ_CHECK(!cow_is_shared(t.handle()));
+    // Contiguous elements were handed out: the value is flat (a flat
+    // ADAPTIVE value stays flat; a tree got here only by a switch).
+    if (wants_data) FUZZ_CHECK(!w.rep(t.handle()).is_tree() && (!tree || wk == write_kind::switched));
     settle_tree(t.handle());
     if (null_out || len == 0) return;
     rep_model &r = w.rep(t.handle());
@@ -475,15 +495,17 @@ inline void container_fuzzer::op_vec_concat() {
         w.merge_families(m->family, om->family);
         w.tree_joined(*m, n);
     }
-    bool tree = m->is_tree();
-    w.edited(old, t.handle(), n > 0, len * es, [&](rep_model &r) {
+    // Two trees join without asking the ADAPTIVE rule, unless other's
+    // elements all sit in its tail (which the model does not know): those
+    // are appended like any elements, by a write that asks it.
+    write_kind wk = w.edited(old, t.handle(), n > 0, len * es, [&](rep_model &r) {
         r.elems.insert(r.elems.end(), added.begin(), added.end());
         r.self_shared = r.self_shared || self_shared;
-    });
+    }, {}, joins ? adaptive_rule::may : adaptive_rule::applies);
     // The other operand is unchanged (unless it is the slot, written in
     // place); world::check compares the library's value with this model.
     if (other != old || t.handle() != old) FUZZ_CHECK(w.rep(other).elems == other_before.elems);
-    if (!joins && (t.handle() == old || tree)) {
+    if (!joins && (wk == write_kind::in_place || wk == write_kind::path_copy)) {
         std::vector<std::size_t> pos;
         for (std::size_t i = 0; i < n; ++i) pos.push_back(len + i);
         settle(t.handle(), pos, {});

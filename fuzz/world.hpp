@@ -59,10 +59,16 @@ struct lineage_model {
     std::uint64_t copies = 0;
     std::uint64_t bytes_copied = 0;
     std::uint64_t nodes_copied = 0;  // trees only; read back from the library
-    // A tree lineage (STRUCTURAL vectors and maps): its writes copy the
-    // nodes that other versions hold, which the model does not know. Each
-    // write adds bounds for what it may copy; check() reads the counters
-    // back, checks the growth against the bounds and adopts them.
+    // Switches between representations (ADAPTIVE lineages): each one the
+    // model saw, exactly.
+    std::uint64_t switches = 0;
+    // A lineage that holds trees (STRUCTURAL vectors and maps) or may come
+    // to (ADAPTIVE ones): its tree writes copy the nodes that other
+    // versions hold, which the model does not know. Each write adds bounds
+    // for what it may copy; check() reads the counters back, checks the
+    // growth against the bounds and adopts them. Its flat writes add what
+    // they copy exactly, so with no tree write pending the counters must
+    // not move.
     bool tree = false;
     std::uint64_t pending_elem_bytes = 0;  // elements (entries) the writes may carry over
     std::uint64_t pending_nodes_max = 0;
@@ -72,6 +78,10 @@ struct lineage_model {
     // cloned only when their leaf is copied: this lineage's clones are read
     // back at the next check (they must not go down).
     bool clones_unknown = false;
+    // An eager element of a vector of handles that switched representation
+    // (world::dropped_copy): its clones, copies and bytes copied are read
+    // back (they must not go down).
+    bool counts_unknown = false;
 };
 
 // What a tree write may copy (world::edited).
@@ -109,9 +119,39 @@ struct rep_model {
     // may hold one node at several places, one reference for all of them.
     int family = -1;
     bool self_shared = false;
-    bool is_tree() const {
-        return (kind == COW_KIND_VEC || kind == COW_KIND_MAP) && strategy == COW_STRATEGY_STRUCTURAL;
+    // Whether it is a tree now: a STRUCTURAL vector or map always; an
+    // ADAPTIVE one starts flat and changes only with a write that found it
+    // shared (world::edited reads what the copy became).
+    bool tree = false;
+    // ADAPTIVE: the value was made by a copy, so the history it carries may
+    // count copies. A value made by *_new or a slice carries none, and its
+    // first copy cannot become a tree (that takes 2 copies in the history).
+    bool copied_history = false;
+    bool is_tree() const { return tree; }
+    bool adaptive() const {
+        return (kind == COW_KIND_VEC || kind == COW_KIND_MAP) && strategy == COW_STRATEGY_ADAPTIVE;
     }
+    // ADAPTIVE: the size floor below which a copy is flat (threshold_bytes;
+    // 0 means 64 KiB).
+    std::uint64_t adaptive_floor() const { return threshold ? threshold : std::uint64_t{64} << 10; }
+    // A lineage that holds trees or may come to (lineage_model::tree).
+    bool tree_lineage() const { return tree || adaptive(); }
+};
+
+// What a successful write did to the value in its slot (world::edited).
+enum class write_kind {
+    none,       // a no-op edit: nothing changed
+    in_place,   // a unique value, written in place
+    copy,       // a shared flat value: a flat copy (its elements copied)
+    path_copy,  // a shared tree: a new root sharing the untouched nodes
+    switched,   // a shared ADAPTIVE value copied whole into the other representation
+};
+// Whether a write may make its copy in the other representation
+// (ADAPTIVE values; world::edited checks what the copy became).
+enum class adaptive_rule {
+    applies,  // the write asks the rule: a tree below the floor must become flat
+    may,      // the rule may decide or not (a concat that joins trees, a value stored into itself)
+    never,    // the copy keeps the representation (cow_make_mut, cow_map_clear)
 };
 
 inline key_model fixed_key(elem_kind k, std::uint64_t v) {
@@ -190,12 +230,16 @@ public:
         proto.threshold = o.threshold;
         proto.handles = 1;
         proto.lineage = -1;
+        // ADAPTIVE values start flat.
+        proto.tree = (proto.kind == COW_KIND_VEC || proto.kind == COW_KIND_MAP) &&
+                     o.strategy == COW_STRATEGY_STRUCTURAL;
+        proto.copied_history = false;
         if (proto.is_tree()) proto.family = families++;
         if (tracing()) std::fprintf(stderr, "  (new value %p: strategy %u%s)\n", h, o.strategy, proto.is_tree() ? ", a tree" : "");
         if (o.stats) {
             proto.lineage = static_cast<int>(lineages.size());
             lineages.emplace_back();
-            lineages.back().tree = proto.is_tree();
+            lineages.back().tree = proto.tree_lineage();
         }
         reps.emplace(h, std::move(proto));
     }
@@ -239,6 +283,7 @@ public:
         r.owner = nullptr;
         r.off = 0;
         r.handles = 1;
+        r.copied_history = true;
         apply(r);
         if (lineage_model *l = lin(r)) {
             l->copies += 1;
@@ -299,10 +344,11 @@ public:
         r.owner = nullptr;
         r.off = 0;
         r.handles = 1;
+        r.copied_history = false;  // a new value: no history
         if (r.lineage >= 0) {
             r.lineage = static_cast<int>(lineages.size());
             lineages.emplace_back();
-            lineages.back().tree = r.is_tree();
+            lineages.back().tree = r.tree_lineage();
         }
         reps.emplace(h, std::move(r));
     }
@@ -377,11 +423,15 @@ public:
             it = known(*it) ? std::next(it) : unsynced.erase(it);
     }
     // Reads back the strong count of a value the model holds as unknown
-    // (checked against its bounds in check()).
+    // (checked against its bounds in check()). The clones that made it so
+    // count in its lineage, which is read back at the next check even when
+    // the value is gone by then (a lazy clone handed out of a shared leaf
+    // and released).
     void sync_count(const void *h) {
         rep_model &r = rep(h);
         r.handles = cow_strong_count(h);
         unsynced.insert(h);
+        if (lineage_model *l = lin(r)) l->clones_unknown = true;
     }
 
     // A tree write (or a failed one): the bounds of what it may copy. Every
@@ -440,35 +490,122 @@ public:
         l->pending_node_bytes_max = std::max(l->pending_node_bytes_max, reach(before).node_bytes);
     }
 
+    // The representation the library reports for h now.
+    static bool library_tree(const void *h) {
+        cow_stats_info s COW_STATS_INFO_INIT;
+        FUZZ_CHECK(cow_stats(h, &s) == COW_OK);
+        FUZZ_CHECK(s.representation == COW_REPRESENTATION_FLAT || s.representation == COW_REPRESENTATION_TREE);
+        return s.representation == COW_REPRESENTATION_TREE;
+    }
+
+    // A write to the shared ADAPTIVE value `old` made a copy that is a tree
+    // or not (`to_tree`): what the rule allows. Flat to tree takes a value
+    // of at least the floor and a history of at least one earlier copy;
+    // a tree below the floor copies flat wherever the write asks the rule.
+    void check_adaptive_copy(const rep_model &old, bool to_tree, adaptive_rule rule) const {
+        bool large = value_bytes(old) >= old.adaptive_floor();
+        if (tracing() && to_tree != old.is_tree())
+            std::fprintf(stderr, "  (switch to %s: %llu value bytes, floor %llu)\n", to_tree ? "a tree" : "flat",
+                         (unsigned long long)value_bytes(old), (unsigned long long)old.adaptive_floor());
+        if (rule == adaptive_rule::never) FUZZ_CHECK(to_tree == old.is_tree());
+        if (!old.is_tree() && to_tree) FUZZ_CHECK(large && old.copied_history);
+        if (old.is_tree() && !large && rule == adaptive_rule::applies) FUZZ_CHECK(!to_tree);
+    }
+
+    // A switch: the write to the shared ADAPTIVE value `from` copied it
+    // whole into the other representation, then wrote the copy in place
+    // (`apply`). One copy of the value's bytes before the write and one
+    // switch in the lineage; no node copied. A tree made so shares no node
+    // with any other version: a family of its own. Every element was copied
+    // (handles cloned, as by a flat copy: read back by on_container_copy).
+    void switched(void *h, const void *from, const std::function<void(rep_model &)> &apply, bool to_tree) {
+        FUZZ_CHECK(h && !known(h));
+        rep_model r = rep(from);
+        std::uint64_t bytes = value_bytes(r);
+        std::vector<const void *> before = inner_handles(r);
+        r.owner = nullptr;
+        r.off = 0;
+        r.handles = 1;
+        r.copied_history = true;
+        apply(r);
+        r.tree = to_tree;
+        r.self_shared = false;
+        r.family = to_tree ? families++ : -1;
+        if (lineage_model *l = lin(r)) {
+            l->copies += 1;
+            l->bytes_copied += bytes;
+            l->switches += 1;
+        }
+        rep_model snapshot = r;
+        reps.emplace(h, std::move(r));
+        if (on_container_copy && !inner_handles(snapshot).empty()) on_container_copy(h, snapshot);
+    }
+
+    // The value the last edit made by a switch (nullptr: it made none).
+    const void *last_switched = nullptr;
+    // A vector write that switched copied every element, then dropped the
+    // copy of element handle e, which it removed or replaced without handing
+    // it out: a clone of e (or, e eager, a copy) that e's lineage counts,
+    // read back at the next check (it must not go down). A map's write
+    // leaves such a value out of its copy (cow.h): not for maps.
+    void dropped_copy(const void *e) {
+        if (!e) return;
+        if (lineage_model *l = lin(rep(e))) {
+            l->clones_unknown = true;
+            if (copies_at_clone(rep(e))) l->counts_unknown = true;
+        }
+    }
+
     // The result of an edit of a slot that held `old` and now holds
     // `now`: `apply` changes the value as the edit should. `effective`: the
     // edit changes something (a no-op edit must not copy). `bytes_copied`:
     // what a copy of the old value carries over.
     // Trees: `cost` says what the write may copy; the copy counts once in
     // copies when the root was shared, its bytes and nodes are bounded.
-    void edited(void *old, void *now, bool effective, std::uint64_t bytes_copied,
-                const std::function<void(rep_model &)> &apply, tree_cost cost = {}) {
+    // ADAPTIVE values: a unique value is written in place and keeps its
+    // representation; a shared one's copy is read back (library_tree),
+    // checked against the rule (`rule`, check_adaptive_copy), and a copy in
+    // the other representation is a switch (switched).
+    write_kind edited(void *old, void *now, bool effective, std::uint64_t bytes_copied,
+                      const std::function<void(rep_model &)> &apply, tree_cost cost = {},
+                      adaptive_rule rule = adaptive_rule::applies) {
+        last_switched = nullptr;
         if (!effective) {
             FUZZ_CHECK(now == old);
-            return;
+            return write_kind::none;
         }
-        if (rep(old).is_tree()) {
-            tree_written(rep(old), cost, shared(old));
-            bytes_copied = 0;
-        }
-        if (!shared(old)) {
+        rep_model &o = rep(old);
+        bool tree = o.is_tree(), was_shared = shared(old);
+        if (!was_shared) {
             // Unique: written in place, no copy.
+            if (tree) tree_written(o, cost, false);
             FUZZ_CHECK(now == old);
-            apply(rep(old));
-            return;
+            apply(o);
+            return write_kind::in_place;
         }
         FUZZ_CHECK(now != old);
+        if (o.adaptive()) {
+            bool to_tree = library_tree(now);
+            check_adaptive_copy(o, to_tree, rule);
+            if (to_tree != tree) {
+                switched(now, old, apply, to_tree);
+                last_switched = now;
+                released(old);
+                return write_kind::switched;
+            }
+        }
+        if (tree) {
+            tree_written(o, cost, true);
+            bytes_copied = 0;
+        }
         copied(now, old, apply, bytes_copied, false);
         released(old);
+        return tree ? write_kind::path_copy : write_kind::copy;
     }
     void edited(void *old, void *now, std::string after, bool effective,
                 std::uint64_t bytes_copied) {
-        edited(old, now, effective, bytes_copied, [&](rep_model &r) { r.bytes = after; });
+        edited(old, now, effective, bytes_copied, [&](rep_model &r) { r.bytes = after; }, {},
+               adaptive_rule::never);
     }
 
     // Compares everything the model knows with what the library reports.
@@ -567,12 +704,18 @@ public:
             if (r.lineage >= 0 && r.handles) member[static_cast<std::size_t>(r.lineage)] = h;
         for (std::size_t i = 0; i < lineages.size(); ++i) {
             lineage_model &l = lineages[i];
-            if (member[i] && (l.tree || l.clones_unknown)) {
+            if (member[i] && (l.tree || l.clones_unknown || l.counts_unknown)) {
                 cow_stats_info s COW_STATS_INFO_INIT;
                 FUZZ_CHECK(cow_stats(member[i], &s) == COW_OK);
-                if (l.clones_unknown) {
+                if (l.clones_unknown || l.counts_unknown) {
                     FUZZ_CHECK(s.clones >= l.clones);
                     l.clones = s.clones;
+                }
+                if (l.counts_unknown) {
+                    // An eager value's lineage: never a tree's.
+                    FUZZ_CHECK(!l.tree && s.copies >= l.copies && s.bytes_copied >= l.bytes_copied);
+                    l.copies = s.copies;
+                    l.bytes_copied = s.bytes_copied;
                 }
                 if (l.tree) {
                     FUZZ_CHECK(s.nodes_copied >= l.nodes_copied && s.bytes_copied >= l.bytes_copied);
@@ -592,7 +735,7 @@ public:
                     l.bytes_copied = s.bytes_copied;
                 }
             }
-            l.clones_unknown = false;
+            l.clones_unknown = l.counts_unknown = false;
             l.pending_elem_bytes = l.pending_nodes_max = l.pending_nodes_min = l.pending_node_bytes_max = 0;
         }
     }
@@ -750,12 +893,14 @@ public:
         FUZZ_CHECK(cow_stats(h, &s) == COW_OK);
         FUZZ_CHECK(s.size == sizeof s);
         FUZZ_CHECK(s.value_bytes == value_bytes(r));
-        // STRUCTURAL vectors and maps are trees, every other value is flat;
-        // nothing switches between representations (no ADAPTIVE values).
+        // STRUCTURAL vectors and maps are trees; ADAPTIVE ones are what the
+        // model saw their last copy become (world::edited); every other
+        // value is flat. Only ADAPTIVE lineages switch.
         FUZZ_CHECK(s.representation == (r.is_tree() ? COW_REPRESENTATION_TREE : COW_REPRESENTATION_FLAT));
         FUZZ_CHECK(s.reserved == 0);
-        FUZZ_CHECK(s.switches == 0);
         lineage_model *l = lin(r);
+        FUZZ_CHECK(s.switches == (l ? l->switches : 0));
+        FUZZ_CHECK(r.adaptive() || s.switches == 0);
         if (!l) {
             FUZZ_CHECK(s.enabled == 0);
             FUZZ_CHECK(s.clones == 0 && s.copies == 0 && s.bytes_copied == 0 && s.nodes_copied == 0);

@@ -201,7 +201,8 @@ typedef uint32_t cow_strategy_t;
 #define COW_STRATEGY_STRUCTURAL 3 /* persistent trees: versions share what they did not change
                                      (vectors and maps; other kinds answer COW_EUNSUPPORTED);
                                      since 0.2 */
-#define COW_STRATEGY_ADAPTIVE   4 /* reserved: switches representation (not yet: COW_EUNSUPPORTED) */
+#define COW_STRATEGY_ADAPTIVE   4 /* flat or tree, chosen per lineage at the copies
+                                     writes make (vectors and maps); since 0.2 */
 
 /* Flags for cow_options.flags */
 #define COW_OPT_NO_STATS 1u /* do not keep lineage statistics for this value */
@@ -209,7 +210,8 @@ typedef uint32_t cow_strategy_t;
 typedef struct cow_options {
     uint32_t size;            /* sizeof(cow_options) */
     cow_strategy_t strategy;  /* COW_STRATEGY_* */
-    uint64_t threshold_bytes; /* for COW_STRATEGY_THRESHOLD */
+    uint64_t threshold_bytes; /* THRESHOLD: the size below which clones copy;
+                                 ADAPTIVE: the size floor (0: 64 KiB) */
     uint32_t flags;           /* COW_OPT_* */
     uint32_t reserved;        /* must be zero */
 } cow_options;
@@ -220,9 +222,8 @@ COW_API void cow_options_init(cow_options *options) COW_NOEXCEPT;
 
 /* Every *_new call takes `const cow_options *options`; NULL means defaults.
  * Invalid options give COW_EINVAL, strategies a kind does not offer
- * COW_EUNSUPPORTED (STRUCTURAL: only cow_vec and cow_map; ADAPTIVE: none
- * yet). Copies
- * and clones inherit the strategy of the value they came from.
+ * COW_EUNSUPPORTED (STRUCTURAL and ADAPTIVE: only cow_vec and cow_map).
+ * Copies and clones inherit the strategy of the value they came from.
  *
  * STRUCTURAL vectors and maps are trees whose nodes carry their own
  * reference counts. A clone is O(1) as under LAZY; a write to a shared
@@ -231,6 +232,31 @@ COW_API void cow_options_init(cow_options *options) COW_NOEXCEPT;
  * of entries per level), never the whole value; a write to nodes this
  * value alone holds happens in place. A tree vector has no contiguous
  * elements: read it by index or by spans (cursors). */
+/* ADAPTIVE vectors and maps start flat. They clone in O(1) as under LAZY,
+ * and each write that finds the value shared, and so must copy anyway,
+ * makes its copy flat or as a tree, from what the value's history
+ * measured: the copies writes made along the versions it came from,
+ * against the clones of the values they copied (the last 64 clones or so
+ * count; older ones fade). Clones stand for reads; a value of V bytes
+ * weighs a whole copy per copy (flat) against w = min(V / 2, 256 KiB) per
+ * clone (a tree's slower reads, in bytes of flat copying).
+ *  - Flat to tree: V is at least the size floor (threshold_bytes; 0 means
+ *    64 KiB), at least 2 copies were made, and copies * V >= clones * w.
+ *    Up to 512 KiB that is copies >= clones / 2 (most clones end up
+ *    written); larger values switch at lower copy rates. A value cloned
+ *    and written over and over becomes a tree at its second copy.
+ *  - Tree to flat: V fell below the floor, or copies * V * 4 < clones * w
+ *    (the lineage has stopped copying: most clones are only read).
+ *  - Otherwise the copy keeps the representation.
+ * A switch copies the whole value once, in place of the copy the write
+ * would have made (a tree's path copy, when going back to flat); it counts
+ * as a copy and a switch in the statistics (cow_stats_info.switches), and
+ * the report gives "Representation:" and "Switches:" lines. Reads, clones
+ * and writes to unique values never switch, and cost what they cost in the
+ * current representation. cow_make_mut and cow_map_clear keep the
+ * representation; cow_vec_make_mut with out_data keeps a flat value flat.
+ * Read ADAPTIVE vectors through get and spans: cow_vec_data answers
+ * COW_ENOTCONTIGUOUS while the value is a tree. */
 
 /* ============================================================================
  * Generic handle operations (any handle type, passed as a pointer)
@@ -292,7 +318,7 @@ COW_API bool cow_ptr_eq(const void *a, const void *b) COW_NOEXCEPT;
 
 /* How a value is stored (cow_stats_info.representation). */
 #define COW_REPRESENTATION_FLAT 0 /* one contiguous block */
-#define COW_REPRESENTATION_TREE 1 /* a persistent tree (STRUCTURAL vectors and maps) */
+#define COW_REPRESENTATION_TREE 1 /* a persistent tree (STRUCTURAL, and ADAPTIVE at times) */
 
 typedef struct cow_stats_info {
     uint32_t size;     /* set by the caller: sizeof(cow_stats_info) */
@@ -340,6 +366,8 @@ COW_API cow_status cow_stats(const void *handle, cow_stats_info *out) COW_NOEXCE
  * in *out. TEXT has the lines
  *   Clones: N / Copies: N / Copy rate: P% (one decimal) /
  *   Bytes copied: N / Memory saved: N bytes (X.XX MB) / Live handles: N
+ * then, for an ADAPTIVE value, "Representation: flat|tree" and
+ * "Switches: N", and for a STRUCTURAL one "Representation: tree".
  * JSON is one object with every field of cow_stats_info but size and
  * reserved; representation is a string ("flat" or "tree"). */
 COW_API cow_status cow_stats_report(const void *handle, uint32_t format, cow_str **out) COW_NOEXCEPT;
@@ -596,12 +624,15 @@ COW_API cow_status cow_vec_clear(cow_vec **slot) COW_NOEXCEPT;
  * removes them one at a time: O(k log n) for k removed elements. */
 COW_API cow_status cow_vec_truncate(cow_vec **slot, size_t new_len) COW_NOEXCEPT;
 /* Read-only contiguous elements (borrowed; never NULL, even when empty).
- * COW_ENOTCONTIGUOUS for a tree (STRUCTURAL), empty ones included: no call
- * ever flattens a tree; read it with cow_vec_get or the cursors. */
+ * COW_ENOTCONTIGUOUS for a tree (STRUCTURAL, or ADAPTIVE while it is one),
+ * empty ones included: a read never flattens a tree; read it with
+ * cow_vec_get or the cursors. */
 COW_API cow_status cow_vec_data(const cow_vec *vec, const void **out_data) COW_NOEXCEPT;
 /* Makes *slot unique and gives its writable contiguous elements. For a tree
- * with out_data != NULL: COW_ENOTCONTIGUOUS and nothing changes; with
- * out_data NULL it makes the root private (O(1)) and answers COW_OK. */
+ * with out_data != NULL: COW_ENOTCONTIGUOUS and nothing changes (unless it
+ * is a shared ADAPTIVE value that the ADAPTIVE rule copies flat: then
+ * COW_OK); with out_data NULL it makes the root private (O(1)) and answers
+ * COW_OK. */
 COW_API cow_status cow_vec_make_mut(cow_vec **slot, void **out_data) COW_NOEXCEPT;
 
 /* Iteration by contiguous spans, valid for every representation; never

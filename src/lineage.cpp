@@ -15,7 +15,7 @@ lineage *lineage_new() noexcept {
 }
 
 void lineage_join(lineage *l, rep *r, std::uint64_t copies, std::uint64_t bytes,
-                  std::uint64_t clones) noexcept {
+                  std::uint64_t clones, std::uint64_t switches) noexcept {
     std::lock_guard<spinlock> lock(l->mu);
     r->lin_prev = nullptr;
     r->lin_next = l->head;
@@ -24,6 +24,7 @@ void lineage_join(lineage *l, rep *r, std::uint64_t copies, std::uint64_t bytes,
     l->copies += copies;
     l->bytes_copied += bytes;
     l->retired_clones += clones;
+    l->switches += switches;
 }
 
 void lineage_count_nodes(lineage *l, std::uint64_t nodes, std::uint64_t bytes) noexcept {

@@ -33,13 +33,14 @@ struct lineage {
     std::uint64_t copies = 0;
     std::uint64_t bytes_copied = 0;
     std::uint64_t nodes_copied = 0;
+    std::uint64_t switches = 0;             // copies made in the other representation
     std::atomic<std::uint64_t> carried_clones{0};  // wraps of a rep's 32-bit clone field
 };
 
 lineage *lineage_new() noexcept;
 // Adds r; the caller holds no lock.
 void lineage_join(lineage *l, rep *r, std::uint64_t copies, std::uint64_t bytes,
-                  std::uint64_t clones) noexcept;
+                  std::uint64_t clones, std::uint64_t switches = 0) noexcept;
 // Adds node copies made under a private root (they are not value copies).
 void lineage_count_nodes(lineage *l, std::uint64_t nodes, std::uint64_t bytes) noexcept;
 // Removes r (flushing its clones); frees the lineage when it was the last.

@@ -17,7 +17,7 @@ cow_status seed_from_options(const cow_options *options, rep_seed &out, bool tre
         o = cow_options{};
         __builtin_memcpy(&o, options, n);
     }
-    if ((o.strategy == COW_STRATEGY_STRUCTURAL && !trees) || o.strategy == COW_STRATEGY_ADAPTIVE)
+    if ((o.strategy == COW_STRATEGY_STRUCTURAL || o.strategy == COW_STRATEGY_ADAPTIVE) && !trees)
         return COW_EUNSUPPORTED;
     if (o.strategy > COW_STRATEGY_ADAPTIVE) return COW_EINVAL;
     if ((o.flags & ~COW_OPT_NO_STATS) != 0 || o.reserved != 0) return COW_EINVAL;
@@ -72,6 +72,11 @@ void rep_init_copy(rep *copy, const rep *src, std::uint64_t bytes_copied,
                    bool eager_clone) noexcept {
     init_common(copy, src->tag, src->ops, src->strategy, src->threshold, src->lin);
     if (src->lin) lineage_join(src->lin, copy, 1, bytes_copied, eager_clone ? 1 : 0);
+}
+
+void rep_adopt_switched(rep *copy, const rep *src, std::uint64_t bytes_copied) noexcept {
+    copy->lin = src->lin;
+    if (src->lin) lineage_join(src->lin, copy, 1, bytes_copied, 0, 1);
 }
 
 void rep_count_node_copies(const rep *r, std::uint64_t nodes, std::uint64_t bytes) noexcept {
@@ -134,7 +139,6 @@ cow_status rep_make_unique(rep **slot) noexcept {
 void rep_stats(const rep *r, cow_stats_info &out) noexcept {
     std::uint64_t bytes = r->ops->value_bytes(r);
     out.value_bytes = bytes;
-    // switches stays 0: no value changes representation (yet).
     out.representation = r->ops->representation;
     lineage *l = r->lin;
     if (!l) return;
@@ -152,6 +156,7 @@ void rep_stats(const rep *r, cow_stats_info &out) noexcept {
         out.copies = l->copies;
         out.bytes_copied = l->bytes_copied;
         out.nodes_copied = l->nodes_copied;
+        out.switches = l->switches;
     }
     out.clones = clones;
     out.live_handles = handles;

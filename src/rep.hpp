@@ -61,8 +61,8 @@ struct rep_seed {
 
 // Validates options and allocates a lineage. On success the seed must be
 // given to rep_init_new or seed_discard.
-// STRUCTURAL is accepted only where `trees` says the kind has a tree
-// representation; elsewhere it answers COW_EUNSUPPORTED.
+// STRUCTURAL and ADAPTIVE are accepted only where `trees` says the kind has
+// a tree representation; elsewhere they answer COW_EUNSUPPORTED.
 cow_status seed_from_options(const cow_options *options, rep_seed &out,
                              bool trees = false) noexcept;
 void seed_discard(rep_seed &seed) noexcept;
@@ -76,6 +76,11 @@ void rep_init_new(rep *r, cow_kind_t kind, const rep_ops *ops, rep_seed &seed) n
 // one copy of `bytes_copied` bytes, and one clone too for an eager clone.
 void rep_init_copy(rep *copy, const rep *src, std::uint64_t bytes_copied,
                    bool eager_clone) noexcept;
+// Makes `copy`, a value built by rep_init_new from a seed without lineage,
+// the copy of src that a write made in the other representation
+// (ADAPTIVE): it joins src's lineage as one copy of bytes_copied bytes and
+// one switch.
+void rep_adopt_switched(rep *copy, const rep *src, std::uint64_t bytes_copied) noexcept;
 // Counts node copies made by a write under a private root (trees): they
 // add to the lineage's nodes_copied and bytes_copied, not to copies.
 void rep_count_node_copies(const rep *r, std::uint64_t nodes, std::uint64_t bytes) noexcept;

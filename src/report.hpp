@@ -7,8 +7,9 @@
 
 namespace cow::detail {
 
-// Writes the report into buf (NUL-terminated, truncated to cap); returns its length.
-std::size_t format_report(const cow_stats_info &s, std::uint32_t format, char *buf,
+// Writes the report into buf (NUL-terminated, truncated to cap); returns its
+// length. `adaptive`: the value's strategy is ADAPTIVE.
+std::size_t format_report(const cow_stats_info &s, std::uint32_t format, bool adaptive, char *buf,
                           std::size_t cap) noexcept;
 
 }  // namespace cow::detail

@@ -31,6 +31,9 @@ inline constexpr strategy lazy{"lazy", COW_STRATEGY_LAZY, 0};
 inline constexpr strategy eager{"eager", COW_STRATEGY_EAGER, 0};
 inline constexpr strategy threshold{"threshold", COW_STRATEGY_THRESHOLD, threshold_bytes};
 inline constexpr strategy structural{"structural", COW_STRATEGY_STRUCTURAL, 0};
+// At the default size floor (64 KiB) the tests' values stay flat: ADAPTIVE
+// must then behave as LAZY does. Switches are tested in test_adaptive.cpp.
+inline constexpr strategy adaptive{"adaptive", COW_STRATEGY_ADAPTIVE, 0};
 
 // Values of this strategy are persistent trees: a write to a shared map
 // copies the nodes on its path, not the whole map.

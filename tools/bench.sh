@@ -26,7 +26,7 @@ flags=(
 )
 
 jsons=()
-for prog in bench_core bench_containers bench_tree bench_champ; do
+for prog in bench_core bench_containers bench_tree bench_champ bench_adaptive; do
     exe="$build/bench/$prog"
     [ -x "$exe" ] || { echo "missing $exe: configure with -Dbench=true and build" >&2; exit 1; }
     echo "== running $prog ($repetitions repetitions of ${min_time}s; full output in $out/$prog.txt)"

@@ -674,3 +674,33 @@ func TestZeroSizedBox(t *testing.T) {
 	ok(t, c.Update(func(*struct{}) {}))
 	c.Close()
 }
+
+// ---- checkpoint: adaptive vector ----
+
+// An Adaptive vector written after every clone becomes a tree at its second
+// copy; its elements stay readable by index.
+func TestVectorAdaptive(t *testing.T) {
+	items := make([]uint64, 1000)
+	for i := range items {
+		items[i] = uint64(i)
+	}
+	cur := must[*libcow.Vec[uint64]](t)(libcow.NewVec(items, libcow.Options{Strategy: libcow.Adaptive, ThresholdBytes: 1024}))
+	eq(t, cur.Stats().Representation, libcow.RepresentationFlat, "representation at first")
+	for round := uint64(1); round <= 2; round++ {
+		next := must[*libcow.Vec[uint64]](t)(cur.Clone())
+		_, err := next.Set(0, round)
+		ok(t, err)
+		cur.Close()
+		cur = next
+	}
+	defer cur.Close()
+	st := cur.Stats()
+	eq(t, st.Representation, libcow.RepresentationTree, "representation after two copies")
+	eq(t, st.Switches, uint64(1), "switches")
+	_, err := cur.DataPtr()
+	isErr(t, err, libcow.ErrNotContiguous, "DataPtr of a tree")
+	x, found := cur.Get(0)
+	eq(t, found && x == 2, true, "element 0")
+	x, found = cur.Get(999)
+	eq(t, found && x == 999, true, "element 999")
+}

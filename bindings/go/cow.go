@@ -77,6 +77,11 @@ const (
 	// its path. For Vec (its elements are then not contiguous: see
 	// Vec.View) and Map (a hash trie); the other kinds answer ErrUnsupported.
 	Structural Strategy = C.COW_STRATEGY_STRUCTURAL
+	// Flat or tree, chosen at each copy a write makes from how the
+	// lineage is used, for Vec and Map. ThresholdBytes is the size floor
+	// below which a value stays flat (0: 64 KiB). Read such vectors by
+	// index or View: a tree has no contiguous elements.
+	Adaptive Strategy = C.COW_STRATEGY_ADAPTIVE
 )
 
 // Options for the constructors (all optional).

@@ -51,6 +51,10 @@ pub const Strategy = enum(u32) {
     /// on its path. For `Vec` only (its elements are then not contiguous:
     /// see `Vec.items`); the other kinds answer `error.Unsupported`.
     structural = c.COW_STRATEGY_STRUCTURAL,
+    /// Flat or tree, chosen at each copy a write makes from how the
+    /// lineage is used, for `Vec` and `Map`; `threshold_bytes` is the size
+    /// floor below which a value stays flat (0: 64 KiB).
+    adaptive = c.COW_STRATEGY_ADAPTIVE,
 };
 
 pub const Options = struct {

@@ -899,3 +899,24 @@ test "map: entry inserts then finds; string keys in diff" {
         try testing.expectError(error.InvalidUtf8, counts.entry("\xff", 0));
     }
 }
+
+test "vector: an adaptive vector written after every clone becomes a tree at its second copy" {
+    var items: [1000]u64 = undefined;
+    for (&items, 0..) |*x, i| x.* = i;
+    var cur = try cow.Vec(u64).initWith(&items, .{ .strategy = .adaptive, .threshold_bytes = 1024 });
+    try expectEqual(cow.Representation.flat, cow.Representation.of(cur.stats()));
+    var round: u64 = 1;
+    while (round <= 2) : (round += 1) {
+        var next = try cur.clone();
+        _ = try next.set(0, round);
+        cur.deinit();
+        cur = next;
+    }
+    defer cur.deinit();
+    const st = cur.stats();
+    try expectEqual(cow.Representation.tree, cow.Representation.of(st));
+    try expectEqual(@as(u64, 1), st.switches);
+    try expectError(error.NotContiguous, cur.items());
+    try expectEqual(@as(?u64, 2), cur.get(0));
+    try expectEqual(@as(?u64, 999), cur.get(999));
+}

@@ -930,6 +930,8 @@ const map_impl champ_impl = {
 
 }  // namespace
 
+const map_impl &champ_map_ops() noexcept { return champ_impl; }
+
 cow_status champ_map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                          rep_seed &seed) noexcept {
     champ_map shape{};

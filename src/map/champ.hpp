@@ -68,9 +68,20 @@ struct champ_map : map_rep {
 cow_status champ_map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                          rep_seed &seed) noexcept;
 
+// A tree map holding copies of `count` entries with distinct keys, laid out
+// as src's (same types), built in one pass with each node allocated once.
+// Variable-length keys are copied as stored: the new map holds a reference
+// to each of `keys`' blocks. Consumes the seed on success.
+cow_status champ_map_build(map_rep **out, const map_rep *src, const unsigned char *const *entries,
+                           std::size_t count, const key_store &keys, std::size_t varkey_bytes,
+                           rep_seed &seed) noexcept;
+
 // Two tree maps of the same types: equal entries, and each key that differs
 // (true when the callback stopped the walk). Both skip shared subtrees.
 bool champ_equal(const champ_map *a, const champ_map *b) noexcept;
 bool champ_diff(const champ_map *a, const champ_map *b, cow_map_diff_fn fn, void *ctx) noexcept;
+
+// The tree representation's operations (ADAPTIVE maps wrap them).
+const map_impl &champ_map_ops() noexcept;
 
 }  // namespace cow::detail

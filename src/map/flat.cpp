@@ -681,6 +681,13 @@ const map_impl flat_impl = {
 
 }  // namespace
 
+const map_impl &flat_map_ops() noexcept { return flat_impl; }
+
+void flat_map_entries(const flat_map *m, const unsigned char **out) noexcept {
+    for (std::size_t i = 0; i < m->table.cap; ++i)
+        if (is_full(m->table.ctrl[i])) *out++ = map_entry(m, i);
+}
+
 cow_status flat_map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                         rep_seed &seed) noexcept {
     flat_map shape{};

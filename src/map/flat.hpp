@@ -49,4 +49,10 @@ struct flat_map : map_rep {
 cow_status flat_map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                         rep_seed &seed) noexcept;
 
+// The addresses of m's m->len entries, in table order, into out.
+void flat_map_entries(const flat_map *m, const unsigned char **out) noexcept;
+
+// The flat representation's operations (ADAPTIVE maps wrap them).
+const map_impl &flat_map_ops() noexcept;
+
 }  // namespace cow::detail

@@ -14,9 +14,13 @@ cow_status map_new(map_rep **out, const cow_type *key_type, const cow_type *valu
     if (seed.strategy == COW_STRATEGY_STRUCTURAL)
         s = champ_map_new(out, key_type, value_type, seed);
     else
-        s = flat_map_new(out, key_type, value_type, seed);
-    if (s != COW_OK) seed_discard(seed);
-    return s;
+        s = flat_map_new(out, key_type, value_type, seed);  // ADAPTIVE starts flat
+    if (s != COW_OK) {
+        seed_discard(seed);
+        return s;
+    }
+    map_use_strategy_ops(*out);
+    return COW_OK;
 }
 
 }  // namespace cow::detail

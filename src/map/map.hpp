@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../adaptive.hpp"
 #include "../rep.hpp"
 
 namespace cow::detail {
@@ -58,6 +59,7 @@ struct map_rep : rep {
     std::size_t entry_size;   // key, then the value at value_offset; aligned for both
     std::size_t value_offset;
     std::uint64_t seed;       // process_seed(), read once
+    adaptive_history adapt;   // ADAPTIVE maps only
 };
 
 inline const map_impl *impl_of(const map_rep *m) noexcept {
@@ -68,6 +70,10 @@ inline const map_impl *impl_of(const map_rep *m) noexcept {
 // Key and value types must have passed type_check; value not varlen.
 cow_status map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                    const cow_options *options) noexcept;
+
+// Gives an ADAPTIVE map the writes that choose its representation at each
+// copy (adaptive.cpp); other strategies keep their representation's.
+void map_use_strategy_ops(map_rep *m) noexcept;
 
 inline const void *map_get(const map_rep *m, const void *key, std::size_t key_len) noexcept {
     return m->get(m, key, key_len);

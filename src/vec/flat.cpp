@@ -437,6 +437,10 @@ const vec_impl flat_impl = {
 
 }  // namespace
 
+const vec_impl &flat_vec_ops() noexcept { return flat_impl; }
+
+std::size_t flat_vec_max_len(const cow_type *t) noexcept { return max_elems(t); }
+
 cow_status flat_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
                         std::size_t capacity, rep_seed &seed) noexcept {
     std::size_t cap = capacity > count ? capacity : count;

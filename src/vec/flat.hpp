@@ -17,4 +17,10 @@ struct flat_vec : vec_rep {
 cow_status flat_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
                         std::size_t capacity, rep_seed &seed) noexcept;
 
+// The most elements a flat vector of type t can hold.
+std::size_t flat_vec_max_len(const cow_type *t) noexcept;
+
+// The flat representation's operations (ADAPTIVE vectors wrap them).
+const vec_impl &flat_vec_ops() noexcept;
+
 }  // namespace cow::detail

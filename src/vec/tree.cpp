@@ -1190,6 +1190,8 @@ const vec_impl tree_impl = {
 
 }  // namespace
 
+const vec_impl &tree_vec_ops() noexcept { return tree_impl; }
+
 cow_status tree_vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
                         rep_seed &seed) noexcept {
     void *m = mem_alloc(sizeof(tree_vec));

@@ -67,4 +67,7 @@ cow_status tree_vec_slice(vec_rep **out, const tree_vec *v, std::size_t offset, 
 // types and sizes): joins them, sharing both.
 cow_status tree_vec_concat(vec_rep **slot, const tree_vec *other) noexcept;
 
+// The tree representation's operations (ADAPTIVE vectors wrap them).
+const vec_impl &tree_vec_ops() noexcept;
+
 }  // namespace cow::detail

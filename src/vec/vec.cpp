@@ -21,9 +21,13 @@ cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::siz
     if (seed.strategy == COW_STRATEGY_STRUCTURAL)
         s = tree_vec_new(out, t, elems, count, seed);  // no capacity to reserve
     else
-        s = flat_vec_new(out, t, elems, count, capacity, seed);
-    if (s != COW_OK) seed_discard(seed);
-    return s;
+        s = flat_vec_new(out, t, elems, count, capacity, seed);  // ADAPTIVE starts flat
+    if (s != COW_OK) {
+        seed_discard(seed);
+        return s;
+    }
+    vec_use_strategy_ops(*out);
+    return COW_OK;
 }
 
 cow_status vec_slice(vec_rep **out, const vec_rep *v, std::size_t offset, std::size_t len) noexcept {
@@ -34,8 +38,12 @@ cow_status vec_slice(vec_rep **out, const vec_rep *v, std::size_t offset, std::s
         s = flat_vec_new(out, v->type, v->flat + offset * v->elem_size, len, 0, seed);
     else
         s = tree_vec_slice(out, static_cast<const tree_vec *>(v), offset, len, seed);
-    if (s != COW_OK) seed_discard(seed);
-    return s;
+    if (s != COW_OK) {
+        seed_discard(seed);
+        return s;
+    }
+    vec_use_strategy_ops(*out);
+    return COW_OK;
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../adaptive.hpp"
 #include "../rep.hpp"
 
 namespace cow::detail {
@@ -58,6 +59,7 @@ struct vec_rep : rep {
     const cow_type *type;
     std::size_t elem_size;  // type->elem_size, kept here to spare get() a dependent load
     std::size_t len;        // elements, in every representation
+    adaptive_history adapt; // ADAPTIVE values only
 };
 
 inline const vec_impl *impl_of(const vec_rep *v) noexcept {
@@ -70,6 +72,10 @@ inline bool vec_is_flat(const vec_rep *v) noexcept { return v->flat != nullptr; 
 // representation the options' strategy asks for.
 cow_status vec_new(vec_rep **out, const cow_type *t, const void *elems, std::size_t count,
                    std::size_t capacity, const cow_options *options) noexcept;
+
+// Gives an ADAPTIVE vector the writes that choose its representation at
+// each copy (adaptive.cpp); other strategies keep their representation's.
+void vec_use_strategy_ops(vec_rep *v) noexcept;
 
 inline std::size_t vec_len(const vec_rep *v) noexcept { return v->len; }
 

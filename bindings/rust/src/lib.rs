@@ -154,6 +154,12 @@ pub enum Strategy {
     /// are then not contiguous: see [`CowVec::as_slice`]); other kinds
     /// answer `Error::Unsupported`.
     Structural,
+    /// Flat or tree, chosen at each copy a write makes from how the
+    /// lineage is used (`COW_STRATEGY_ADAPTIVE`), for `CowVec` and `CowMap`.
+    /// The value is the size floor in bytes below which a value stays flat
+    /// (0: the library's default, 64 KiB). Read such vectors by index or
+    /// by spans: `as_slice` fails while the value is a tree.
+    Adaptive(u64),
 }
 
 /// Options for the `*_with_options` constructors.
@@ -184,6 +190,7 @@ impl Options {
             Strategy::Eager => (ffi::COW_STRATEGY_EAGER, 0),
             Strategy::Threshold(t) => (ffi::COW_STRATEGY_THRESHOLD, t),
             Strategy::Structural => (ffi::COW_STRATEGY_STRUCTURAL, 0),
+            Strategy::Adaptive(floor) => (ffi::COW_STRATEGY_ADAPTIVE, floor),
         };
         o.strategy = strategy;
         o.threshold_bytes = threshold;

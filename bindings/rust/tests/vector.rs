@@ -220,3 +220,22 @@ fn structural_vectors_from_every_constructor() {
     assert_eq!(flat.as_slice(), Some(&[][..]));
     assert_eq!(flat.stats().representation, Representation::Flat);
 }
+
+#[test]
+fn an_adaptive_vector_written_after_every_clone_becomes_a_tree() {
+    let values: Vec<u64> = (0..1000).collect();
+    let mut cur = CowVec::with_options(&values, Options::new(Strategy::Adaptive(1024))).unwrap();
+    assert_eq!(cur.stats().representation, Representation::Flat);
+    assert!(cur.as_slice().is_some());
+    for round in 1..=2u64 {
+        let mut next = cur.clone();
+        next.set(0, round).unwrap();
+        cur = next;
+    }
+    let st = cur.stats();
+    assert_eq!(st.representation, Representation::Tree);
+    assert_eq!(st.switches, 1);
+    assert_eq!(cur.as_slice(), None);
+    assert_eq!(cur.get(0), Some(2));
+    assert!(cur.iter().skip(1).copied().eq(1..1000));
+}

@@ -1,0 +1,101 @@
+// ADAPTIVE maps: flat or tree, chosen at the copies writes make anyway (the
+// rule is in ../adaptive.hpp). An ADAPTIVE map's operations are its
+// representation's, except the writes, which first ask the rule when the
+// map is shared and may make their copy in the other representation.
+#include "../adaptive.hpp"
+#include "../scratch.hpp"
+
+#include "champ.hpp"
+#include "flat.hpp"
+
+namespace cow::detail {
+namespace {
+
+struct map_kind {
+    static const map_impl &base_ops(const map_rep *m) noexcept {
+        return map_is_tree(m) ? champ_map_ops() : flat_map_ops();
+    }
+    static bool is_tree(const map_rep *m) noexcept { return map_is_tree(m); }
+    static std::uint64_t bytes(const map_rep *m) noexcept { return m->ops->value_bytes(m); }
+    static bool fits(const map_rep *, std::size_t) noexcept { return true; }  // one entry more
+    static cow_status switched_copy(const map_rep *m, map_rep **out) noexcept;
+    static void use_strategy_ops(map_rep *m) noexcept { map_use_strategy_ops(m); }
+};
+
+// A unique copy of m in the other representation, outside any lineage
+// (keys and values copied by their types, as any copy of a map does). A
+// tree is built in one pass from the table's entries; a flat map by
+// inserting the tree's entries.
+cow_status map_kind::switched_copy(const map_rep *m, map_rep **out) noexcept {
+    rep_seed seed;
+    seed.strategy = m->strategy;
+    seed.threshold = m->threshold;
+    if (!map_is_tree(m)) {
+        auto *f = static_cast<const flat_map *>(m);
+        scratch list(m->len * sizeof(const unsigned char *), alignof(const unsigned char *));
+        if (!list.get()) return COW_ENOMEM;
+        auto *entries = reinterpret_cast<const unsigned char **>(list.get());
+        flat_map_entries(f, entries);
+        return champ_map_build(out, m, entries, m->len, f->keys, f->varkey_bytes, seed);
+    }
+    *out = nullptr;
+    cow_status s = flat_map_new(out, m->key_type, m->value_type, seed);
+    cow_map_cursor c{};
+    c.size = sizeof c;
+    const void *key, *value;
+    std::size_t key_len;
+    while (s == COW_OK && map_next(m, &c, &key, &key_len, &value))
+        s = flat_map_ops().insert(out, key, key_len, value, nullptr, nullptr);
+    if (s != COW_OK && *out) rep_release(*out);
+    return s;
+}
+
+template <class Write>
+cow_status adaptive_write(map_rep **slot, Write write) noexcept {
+    return cow::detail::adaptive_write<map_kind>(slot, write);
+}
+
+cow_status insert(map_rep **slot, const void *key, std::size_t key_len, const void *value,
+                  void *out_old, bool *out_replaced) noexcept {
+    return adaptive_write(slot, [&](map_rep **s, const map_impl &o) {
+        return o.insert(s, key, key_len, value, out_old, out_replaced);
+    });
+}
+// A remove or get_mut of a missing key answers COW_ENOTFOUND and copies
+// nothing under any representation: it never reaches the rule.
+cow_status remove(map_rep **slot, const void *key, std::size_t key_len, void *out_value) noexcept {
+    if (rep_is_shared(*slot) && !map_get(*slot, key, key_len))
+        return map_kind::base_ops(*slot).remove(slot, key, key_len, out_value);
+    return adaptive_write(slot, [&](map_rep **s, const map_impl &o) {
+        return o.remove(s, key, key_len, out_value);
+    });
+}
+cow_status get_mut(map_rep **slot, const void *key, std::size_t key_len, void **out_value) noexcept {
+    if (rep_is_shared(*slot) && !map_get(*slot, key, key_len))
+        return map_kind::base_ops(*slot).get_mut(slot, key, key_len, out_value);
+    return adaptive_write(slot, [&](map_rep **s, const map_impl &o) {
+        return o.get_mut(s, key, key_len, out_value);
+    });
+}
+
+// The representation's table with the writes above in place of its own.
+// clear keeps the representation: converting entries it is about to drop
+// would be a pass of its own.
+map_impl adaptive_ops(const map_impl &base) noexcept {
+    map_impl t = base;
+    t.insert = insert;
+    t.remove = remove;
+    t.get_mut = get_mut;
+    return t;
+}
+
+}  // namespace
+
+void map_use_strategy_ops(map_rep *m) noexcept {
+    if (m->strategy != COW_STRATEGY_ADAPTIVE) return;
+    static const map_impl flat = adaptive_ops(flat_map_ops());
+    static const map_impl tree = adaptive_ops(champ_map_ops());
+    m->ops = map_is_tree(m) ? &tree : &flat;
+}
+
+}  // namespace cow::detail
