@@ -47,7 +47,7 @@ mkdir -p "$OUT"
 
 # not_linked_to_libcow PROGRAM: ldd shows no libcow.so.
 not_linked_to_libcow() {
-    if ldd "$1" 2>&1 | grep -q libcow; then
+    if ldd "$1" 2>&1 | grep libcow >/dev/null; then
         echo "$1 loads libcow.so:"; ldd "$1"; return 1
     fi
 }
@@ -100,7 +100,7 @@ symbol_versions() {
         gcc -std=c99 -Wall -Wextra -Werror "tests/consumer/versions/$p.c" \
             $(pkg-config --cflags --libs cow) -o "$OUT/$p"
     done
-    objdump -T "$OUT/uses_0_2" | grep -q "(LIBCOW_0\.2) *cow_stats_info_init_v2" \
+    objdump -T "$OUT/uses_0_2" | grep "(LIBCOW_0\.2) *cow_stats_info_init_v2" >/dev/null \
         || { echo "uses_0_2 does not bind cow_stats_info_init_v2@LIBCOW_0.2"; objdump -T "$OUT/uses_0_2"; return 1; }
     echo "   on the 0.2 library, both run:"
     LD_LIBRARY_PATH="$LIBDIR" "$OUT/uses_0_1"
@@ -121,7 +121,9 @@ cmake_consumer() {
     cmake -S tests/consumer/cmake -B "$b" -DCMAKE_PREFIX_PATH="$PREFIX" >"$OUT/cmake.log" 2>&1 \
         || { cat "$OUT/cmake.log"; return 1; }
     cmake --build "$b" >>"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log"; return 1; }
-    ldd "$b/consumer_shared" | grep -q "libcow.so.0 => $LIBDIR/libcow.so.0" \
+    # grep reads all of ldd's output: with -q it could exit first, and under
+    # pipefail ldd's SIGPIPE would fail the check.
+    ldd "$b/consumer_shared" | grep "libcow.so.0 => $LIBDIR/libcow.so.0" >/dev/null \
         || { echo "cow::cow did not link the installed libcow.so.0"; ldd "$b/consumer_shared"; return 1; }
     echo "   cow::cow (shared):"
     LD_LIBRARY_PATH="$LIBDIR" "$b/consumer_shared"
