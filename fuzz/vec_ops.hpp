@@ -296,8 +296,11 @@ inline void container_fuzzer::op_vec_reserve() {
     cow_status st = sweep_call([&] { return cow_vec_reserve(t.slot<cow_vec>(), add); },
                                [&] { FUZZ_CHECK(t.handle() == old); });
     if (!FUZZ_JUDGE("cow_vec_reserve", e, st, bc)) return failed(t, old, bc);
-    // A tree gets a private root and reserves nothing else.
-    w.edited(old, t.handle(), true, len * es, [](rep_model &) {}, tree_cost::root_only());
+    // A tree gets a private root and reserves nothing else. An ADAPTIVE
+    // copy switches only when a flat vector could hold the result too: a
+    // tree reserving past that stays a tree, below the floor too.
+    adaptive_rule rule = too_many(add, es, len) ? adaptive_rule::never : adaptive_rule::applies;
+    w.edited(old, t.handle(), true, len * es, [](rep_model &) {}, tree_cost::root_only(), rule);
     FUZZ_CHECK(!cow_is_shared(t.handle()));
 }
 
@@ -313,9 +316,8 @@ inline void container_fuzzer::op_vec_mut(bool one, target *given) {
     bool null_out = in.ConsumeIntegralInRange<int>(0, 15) == 0;
     if (one) e.add(null_out, COW_EINVAL);
     // A tree has no contiguous elements to hand out; it is never flattened,
-    // except by the copy of a shared ADAPTIVE tree that the rule makes flat
-    // (then the call succeeds): that copy must be flat below the floor, and
-    // may be above it.
+    // except by the copy a write to a shared ADAPTIVE tree makes, which the
+    // rule may make flat (then the call succeeds): below the floor it must.
     bool tree = m && m->is_tree();
     bool wants_data = !one && !null_out;
     if (tree && wants_data) {

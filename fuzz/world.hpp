@@ -522,7 +522,6 @@ public:
         FUZZ_CHECK(h && !known(h));
         rep_model r = rep(from);
         std::uint64_t bytes = value_bytes(r);
-        std::vector<const void *> before = inner_handles(r);
         r.owner = nullptr;
         r.off = 0;
         r.handles = 1;
@@ -545,9 +544,9 @@ public:
     const void *last_switched = nullptr;
     // A vector write that switched copied every element, then dropped the
     // copy of element handle e, which it removed or replaced without handing
-    // it out: a clone of e (or, e eager, a copy) that e's lineage counts,
+    // it out: a clone of e (a copy, for an eager e) that e's lineage counts,
     // read back at the next check (it must not go down). A map's write
-    // leaves such a value out of its copy (cow.h): not for maps.
+    // leaves such a value out of its copy (cow.h): never for maps.
     void dropped_copy(const void *e) {
         if (!e) return;
         if (lineage_model *l = lin(rep(e))) {
