@@ -85,9 +85,13 @@ void adaptive_cancel(adaptive_history &h, const adaptive_step &step) noexcept;
 //   switched_copy(v, &c) a unique copy in the other representation, made
 //                        outside any lineage
 //   use_strategy_ops(c)  gives c the ADAPTIVE operations
-template <class Kind, class Rep, class Write>
-cow_status adaptive_write(Rep **slot, Write write, std::size_t growth = 0,
-                          bool stay_flat = false) noexcept {
+// adaptive_write_switching takes `switched(v, &c)`, which makes that copy
+// with the write applied; adaptive_write runs the write on switched_copy's
+// copy, in place (c is unique). A write that drops what it replaces passes
+// its own, so that the copy leaves it out.
+template <class Kind, class Rep, class Write, class Switched>
+cow_status adaptive_write_switching(Rep **slot, Write write, Switched switched,
+                                    std::size_t growth = 0, bool stay_flat = false) noexcept {
     Rep *v = *slot;
     if (!rep_is_shared(v)) return write(slot, Kind::base_ops(v));
     bool tree = Kind::is_tree(v);
@@ -103,11 +107,7 @@ cow_status adaptive_write(Rep **slot, Write write, std::size_t growth = 0,
         return s;
     }
     Rep *c;
-    cow_status s = Kind::switched_copy(v, &c);
-    if (s == COW_OK) {
-        s = write(&c, Kind::base_ops(c));  // in place: c is unique
-        if (s != COW_OK) rep_release(c);
-    }
+    cow_status s = switched(v, &c);
     if (s != COW_OK) {
         adaptive_cancel(v->adapt, step);
         return s;
@@ -118,6 +118,19 @@ cow_status adaptive_write(Rep **slot, Write write, std::size_t growth = 0,
     *slot = c;
     rep_release(v);
     return COW_OK;
+}
+
+template <class Kind, class Rep, class Write>
+cow_status adaptive_write(Rep **slot, Write write, std::size_t growth = 0,
+                          bool stay_flat = false) noexcept {
+    auto switched = [&](const Rep *v, Rep **c) {
+        cow_status s = Kind::switched_copy(v, c);
+        if (s != COW_OK) return s;
+        s = write(c, Kind::base_ops(*c));
+        if (s != COW_OK) rep_release(*c);
+        return s;
+    };
+    return adaptive_write_switching<Kind>(slot, write, switched, growth, stay_flat);
 }
 
 }  // namespace cow::detail

@@ -600,6 +600,57 @@ TEST_CASE("adaptive: a map that becomes a tree holds copies of every entry, long
     CHECK(tracker.live() == 0);  // every value copy dropped once
 }
 
+TEST_CASE("adaptive: a map write that switches, either way, copies no value it replaces or removes without handing it out") {
+    test::leak_check leaks;
+    test::copy_tracker tracker;
+    const cow_type values = test::tracked_type(tracker);
+    const cow_options o = adaptive(1024);
+    bool replace = false;
+    SUBCASE("replace") { replace = true; }
+    SUBCASE("remove") { replace = false; }
+    // The write under test, on key k of the shared map *h: the value it
+    // replaces or removes is dropped by the library.
+    auto write = [&](cow_map **h, u64 k) {
+        if (replace) {
+            u64 x = 7;
+            bool replaced = false;
+            REQUIRE(cow_map_insert(h, &k, sizeof k, &x, nullptr, &replaced) == COW_OK);
+            CHECK(replaced);
+            CHECK(map_at(*h, k) == 7);
+        } else {
+            REQUIRE(cow_map_remove(h, &k, sizeof k, nullptr) == COW_OK);
+            CHECK(cow_map_get(*h, &k, sizeof k) == nullptr);
+        }
+    };
+    // Clones *cur, writes key k of the clone, which must switch to `tree`,
+    // and checks the value copies it made: the other entries' values, and
+    // the new value of a replace.
+    auto switching_write = [&](cow_map **cur, u64 k, bool tree) {
+        cow_map *next = cow_map_clone(*cur);
+        REQUIRE(next != nullptr);
+        long before = tracker.copies;
+        std::size_t len = cow_map_len(*cur);
+        write(&next, k);
+        CHECK(is_tree(next) == tree);
+        CHECK(tracker.copies - before == long(replace ? len : len - 1));
+        CHECK(map_at(*cur, k) == k);  // the version it came from is intact
+        cow_map_release(*cur);
+        *cur = next;
+        CHECK(tracker.live() == long(cow_map_len(next)));
+    };
+    cow_map *m = nullptr;
+    REQUIRE(cow_map_new(&m, cow_type_u64(), &values, &o) == COW_OK);
+    for (u64 k = 0; k < 200; ++k) REQUIRE(cow_map_insert(&m, &k, sizeof k, &k, nullptr, nullptr) == COW_OK);
+    map_round(&m, 0, 0);  // the next copy switches
+    switching_write(&m, 1, true);
+    // Below the floor, the next copy of the tree is flat.
+    for (u64 k = 20; k < 200; ++k) REQUIRE(cow_map_remove(&m, &k, sizeof k, nullptr) == COW_OK);
+    switching_write(&m, 2, false);
+    CHECK(test::stats(m).switches == 2);
+    cow_map_release(m);
+    CHECK(tracker.live() == 0);
+}
+
 TEST_CASE("adaptive: a write too long for any vector is refused before the rule makes a copy") {
     test::leak_check leaks;
     test::allocator_scope scope;

@@ -68,13 +68,22 @@ struct champ_map : map_rep {
 cow_status champ_map_new(map_rep **out, const cow_type *key_type, const cow_type *value_type,
                          rep_seed &seed) noexcept;
 
-// A tree map holding copies of `count` entries with distinct keys, laid out
-// as src's (same types), built in one pass with each node allocated once.
-// Variable-length keys are copied as stored: the new map holds a reference
-// to each of `keys`' blocks. Consumes the seed on success.
-cow_status champ_map_build(map_rep **out, const map_rep *src, const unsigned char *const *entries,
-                           std::size_t count, const key_store &keys, std::size_t varkey_bytes,
-                           rep_seed &seed) noexcept;
+// The entries a tree map is built from: `count` entries with distinct keys,
+// laid out as src's (same types), whose long keys live in `keys`' blocks.
+struct champ_build_source {
+    const map_rep *src;
+    const unsigned char *const *entries;
+    std::size_t count;
+    const key_store *keys;
+    std::size_t varkey_bytes;    // the sum of the entries' variable-length key lengths
+    std::size_t long_key_bytes;  // the part of it that lives in the blocks
+};
+
+// A tree map holding copies of the source's entries, built in one pass with
+// each node allocated once. Variable-length keys are copied as stored: the
+// new map holds a reference to each of the key blocks. Consumes the seed on
+// success.
+cow_status champ_map_build(map_rep **out, const champ_build_source &from, rep_seed &seed) noexcept;
 
 // Two tree maps of the same types: equal entries, and each key that differs
 // (true when the callback stopped the walk). Both skip shared subtrees.

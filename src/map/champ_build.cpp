@@ -136,18 +136,18 @@ private:
 
 }  // namespace
 
-cow_status champ_map_build(map_rep **out, const map_rep *src, const unsigned char *const *entries,
-                           std::size_t count, const key_store &keys, std::size_t varkey_bytes,
-                           rep_seed &seed) noexcept {
+cow_status champ_map_build(map_rep **out, const champ_build_source &from, rep_seed &seed) noexcept {
+    std::size_t count = from.count;
     scratch room(2 * count * sizeof(item), alignof(item));
     if (!room.get()) return COW_ENOMEM;
     map_rep *made;
-    cow_status s = champ_map_new(&made, src->key_type, src->value_type, seed);
+    cow_status s = champ_map_new(&made, from.src->key_type, from.src->value_type, seed);
     if (s != COW_OK) return s;
     champ_map *m = as_champ(made);
     auto *items = reinterpret_cast<item *>(room.get());
-    for (std::size_t i = 0; i < count; ++i) items[i] = item{entry_hash(m, entries[i]), entries[i]};
-    s = key_store_share(keys, m->keys, 0);
+    for (std::size_t i = 0; i < count; ++i)
+        items[i] = item{entry_hash(m, from.entries[i]), from.entries[i]};
+    s = key_store_share(*from.keys, m->keys, 0);
     if (s == COW_OK && count) {
         builder b(m);
         m->root = b.node(items, items + count, count, 0);
@@ -158,7 +158,8 @@ cow_status champ_map_build(map_rep **out, const map_rep *src, const unsigned cha
         return s;
     }
     m->len = count;
-    m->varkey_bytes = varkey_bytes;
+    m->varkey_bytes = from.varkey_bytes;
+    m->keys.live_bytes = from.long_key_bytes;
     *out = m;
     return COW_OK;
 }
