@@ -116,7 +116,19 @@ inline cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count,
 }
 inline cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem,
                           void *out_old) noexcept {
-    return impl_of(*slot)->set(slot, index, elem, out_old);
+    vec_rep *v = *slot;
+    // The inline path: an element of a unique flat vector whose type has no
+    // callbacks, replaced without handing the old one out, is one store
+    // (memmove: elem may be that very element).
+    if (index < v->flat_len && !out_old && !v->type->copy && !v->type->drop && rep_handles(v) == 1) {
+        unsigned char *to = v->flat + index * v->elem_size;
+        if (v->elem_size == sizeof(std::uint64_t))
+            std::memmove(to, elem, sizeof(std::uint64_t));  // the common size, inlined
+        else
+            std::memmove(to, elem, v->elem_size);
+        return COW_OK;
+    }
+    return impl_of(v)->set(slot, index, elem, out_old);
 }
 inline cow_status vec_reserve(vec_rep **slot, std::size_t additional) noexcept {
     return impl_of(*slot)->reserve(slot, additional);
