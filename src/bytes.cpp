@@ -10,13 +10,27 @@ namespace {
 
 char empty_storage[1] = {0};
 
+// Storage shares the header's block while both fit in this many bytes:
+// glibc serves blocks up to 1,032 bytes from its per-thread cache, so a
+// small value costs one fast allocation, not two. Larger storage gets a
+// block of its own (a 1 KiB value: two fast allocations beat one slow one).
+constexpr std::size_t one_block_limit = 1032;
+
 bool is_slice(const bytes_rep *b) noexcept { return b->owner != nullptr; }
+
+char *inline_storage(bytes_rep *b) noexcept { return reinterpret_cast<char *>(b + 1); }
+bool storage_is_inline(bytes_rep *b) noexcept { return b->inline_cap && b->data == inline_storage(b); }
+
+void free_header(bytes_rep *b) noexcept {
+    std::size_t block = sizeof(bytes_rep) + b->inline_cap;
+    b->~bytes_rep();
+    mem_free(b, block);
+}
 
 void free_owner(bytes_rep *b) noexcept {
     rep_retire(b);
-    if (b->cap) mem_free(b->data, b->cap);
-    b->~bytes_rep();
-    mem_free(b, sizeof(bytes_rep));
+    if (b->cap && !storage_is_inline(b)) mem_free(b->data, b->cap);
+    free_header(b);
 }
 
 void drop_keep(bytes_rep *owner) noexcept {
@@ -32,8 +46,7 @@ void last_handle_released(rep *r) noexcept {
     if (is_slice(b)) {
         bytes_rep *owner = b->owner;
         rep_retire(b);
-        b->~bytes_rep();
-        mem_free(b, sizeof(bytes_rep));
+        free_header(b);
         drop_keep(owner);
     } else {
         drop_keep(b);
@@ -52,19 +65,21 @@ std::size_t value_bytes(const rep *r) noexcept { return static_cast<const bytes_
 bytes_rep *alloc_owner(const char *src, std::size_t n, std::size_t room) noexcept {
     std::size_t cap = 0;
     if (room > 0 && !add_size(room, 1, cap)) return nullptr;
-    void *mem = mem_alloc(sizeof(bytes_rep));
+    std::size_t inline_cap = cap && cap <= one_block_limit - sizeof(bytes_rep) ? cap : 0;
+    void *mem = mem_alloc(sizeof(bytes_rep) + inline_cap);
     if (!mem) return nullptr;
+    auto *b = new (mem) bytes_rep();
+    b->inline_cap = inline_cap;
     char *data = empty_storage;
     if (cap) {
-        data = static_cast<char *>(mem_alloc(cap));
+        data = inline_cap ? inline_storage(b) : static_cast<char *>(mem_alloc(cap));
         if (!data) {
-            mem_free(mem, sizeof(bytes_rep));
+            free_header(b);
             return nullptr;
         }
         if (n) std::memcpy(data, src, n);
         data[n] = 0;
     }
-    auto *b = new (mem) bytes_rep();
     b->data = data;
     b->len = n;
     b->cap = cap;
@@ -117,11 +132,12 @@ cow_status bytes_reserve_unique(bytes_rep **slot, std::size_t keep_len,
         if (need <= b->cap) return COW_OK;
         std::size_t cap = grown(b->cap, need);
         char *data;
-        if (b->cap) {
+        if (b->cap && !storage_is_inline(b)) {
             data = static_cast<char *>(mem_realloc(b->data, b->cap, cap));
         } else {
+            // Out of the header's block (its room stays unused) or the first storage.
             data = static_cast<char *>(mem_alloc(cap));
-            if (data) data[0] = 0;
+            if (data) std::memcpy(data, b->data, b->len + 1);
         }
         if (!data) return COW_ENOMEM;
         b->data = data;
@@ -214,6 +230,7 @@ cow_status bytes_slice(bytes_rep **out, const bytes_rep *src, std::size_t off,
     void *mem = mem_alloc(sizeof(bytes_rep));
     if (!mem) return COW_ENOMEM;
     auto *s = new (mem) bytes_rep();
+    s->inline_cap = 0;
     bytes_rep *owner = src->owner ? src->owner : const_cast<bytes_rep *>(src);
     // The caller's handle keeps src (and so owner) alive while we add a unit.
     owner->keep.fetch_add(1, std::memory_order_relaxed);
@@ -245,8 +262,8 @@ cow_status bytes_cstr(bytes_rep **slot, const char **out) noexcept {
 
 cow_status bytes_into(bytes_rep **slot, cow_owned *out) noexcept {
     bytes_rep *b = *slot;
-    if (!bytes_shared(b) && b->cap) {
-        // Unique owner: hand over the storage itself.
+    if (!bytes_shared(b) && b->cap && !storage_is_inline(b)) {
+        // Unique owner with a storage block: hand over the block itself.
         out->data = b->data;
         out->len = b->len;
         out->alloc_size = b->cap;

@@ -4,7 +4,8 @@
 // keeps it alive through the owner's `keep` count (one unit for all the
 // owner's handles together, one per slice). A slice is always "shared": its
 // first write copies just its bytes into a new owner. Owners with storage
-// keep a NUL after the last byte, so cow_str_cstr is O(1) for them.
+// keep a NUL after the last byte, so cow_str_cstr is O(1) for them. Small
+// storage lives in the header's block: one allocation per value.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -19,6 +20,9 @@ struct bytes_rep : rep {
     std::size_t cap;    // bytes allocated at data (len + 1 <= cap), 0 for none/slice
     bytes_rep *owner;   // slices: the owner whose storage is viewed
     std::atomic<std::uint64_t> keep;  // owners: 1 for the handles + 1 per slice
+    // Bytes of storage allocated in the header's own block, right after it
+    // (0: none). data points there until the storage outgrows it.
+    std::size_t inline_cap;
 };
 
 extern const rep_ops bytes_ops;

@@ -154,22 +154,32 @@ TEST_CASE("writing the parent of a live slice copies the parent, not the slice")
     cow_release(a);
 }
 
-TEST_CASE("into hands over the storage without copying when unique, copies when shared") {
+TEST_CASE("into hands over a storage block without copying when unique, copies when shared or when the storage shares the header's block") {
     test::leak_check lc;
     test::allocator_scope scope;
+    const std::string large(2000, 'p');
     cow_buf *a = nullptr;
-    REQUIRE(cow_buf_new(&a, "payload", 7, nullptr) == COW_OK);
+    REQUIRE(cow_buf_new(&a, large.data(), large.size(), nullptr) == COW_OK);
     const uint8_t *data = cow_buf_data(a);
     long before = scope.allocator.successful_allocations();
     cow_owned out{};
     REQUIRE(cow_buf_into(&a, &out) == COW_OK);
     CHECK(a == nullptr);
     CHECK(out.data == data);
-    CHECK(out.len == 7);
+    CHECK(out.len == large.size());
     CHECK(scope.allocator.successful_allocations() == before);
-    CHECK(std::memcmp(out.data, "payload", 7) == 0);
+    CHECK(std::memcmp(out.data, large.data(), large.size()) == 0);
     cow_owned_free(&out);
     CHECK(out.data == nullptr);
+
+    // Small storage lives in the header's block: it is copied out.
+    REQUIRE(cow_buf_new(&a, "payload", 7, nullptr) == COW_OK);
+    before = scope.allocator.successful_allocations();
+    REQUIRE(cow_buf_into(&a, &out) == COW_OK);
+    CHECK(scope.allocator.successful_allocations() == before + 1);
+    CHECK(out.len == 7);
+    CHECK(std::memcmp(out.data, "payload", 8) == 0);  // with its NUL
+    cow_owned_free(&out);
 
     cow_buf *b = nullptr;
     REQUIRE(cow_buf_new(&b, "shared", 6, nullptr) == COW_OK);
@@ -181,6 +191,47 @@ TEST_CASE("into hands over the storage without copying when unique, copies when 
     CHECK(cow_strong_count(keep) == 1);
     cow_owned_free(&out);
     cow_release(keep);
+}
+
+TEST_CASE("a small buffer and its copy are one allocation each; larger storage has a block of its own") {
+    test::leak_check lc;
+    test::allocator_scope scope;
+    cow_options o = COW_OPTIONS_INIT;
+    o.flags = COW_OPT_NO_STATS;  // no lineage block: the value's own allocations only
+    auto allocations_of_new = [&](std::size_t len) {
+        long before = scope.allocator.calls;
+        cow_buf *b = nullptr;
+        REQUIRE(cow_buf_new(&b, std::string(len, 'x').data(), len, &o) == COW_OK);
+        long made = scope.allocator.calls - before;
+        cow_buf *c = cow_buf_clone(b);
+        before = scope.allocator.calls;
+        REQUIRE(cow_buf_make_mut(&c, nullptr) == COW_OK);
+        CHECK(scope.allocator.calls - before == made);  // a copy allocates as new does
+        cow_release(c);
+        cow_release(b);
+        return made;
+    };
+    CHECK(allocations_of_new(64) == 1);
+    CHECK(allocations_of_new(900) == 1);
+    CHECK(allocations_of_new(1024) == 2);
+    CHECK(allocations_of_new(4096) == 2);
+}
+
+TEST_CASE("a buffer outgrowing the header's block keeps its bytes, and keeps growing in place") {
+    test::leak_check lc;
+    cow_buf *b = nullptr;
+    REQUIRE(cow_buf_new(&b, "0123456789", 10, nullptr) == COW_OK);
+    std::string expect = "0123456789";
+    for (int i = 0; i < 300; ++i) {
+        REQUIRE(cow_buf_append(&b, "abcdefghij", 10) == COW_OK);
+        expect += "abcdefghij";
+    }
+    CHECK(contents(b) == expect);
+    cow_buf *s = nullptr;
+    REQUIRE(cow_buf_slice(&s, b, 5, 20) == COW_OK);
+    CHECK(contents(s) == expect.substr(5, 20));
+    cow_release(s);
+    cow_release(b);
 }
 
 TEST_CASE("empty buffers have a non-NULL data pointer and grow on first write") {

@@ -260,27 +260,27 @@ script buffer_script(cow_options o) {
         };
     };
     return {
-        {"buf_new", [o](script_state &st) { return cow_buf_new(at<cow_buf>(st, 0), "unique bytes", 12, &o); }, false, 3},
+        {"buf_new", [o](script_state &st) { return cow_buf_new(at<cow_buf>(st, 0), "unique bytes", 12, &o); }, false, 2},
         {"slice", slice(1, 0, 0, 6), false, 1},
-        {"write to a slice", append(1, "?"), false, 2},
+        {"write to a slice", append(1, "?"), false, 1},
         {"slice again", slice(2, 0, 1, 2), false, 1},
-        {"write to a slice's parent", append(0, "?"), false, 2},
+        {"write to a slice's parent", append(0, "?"), false, 1},
         {"append grows a unique value", append(0, "0123456789abcdef0123456789"), false, 1},
         release_step(1),
         release_step(2),
         {"buf_new", [o](script_state &st) { return cow_buf_new(at<cow_buf>(st, 1), "shared bytes", 12, &o); }},
         clone_step(1, 2),
-        {"append to a shared value", append(2, "!"), false, 2},
+        {"append to a shared value", append(2, "!"), false, 1},
         clone_step(1, 2),
-        {"insert into a shared value", [](script_state &st) { return cow_buf_insert(at<cow_buf>(st, 2), 1, "!", 1); }, false, 2},
+        {"insert into a shared value", [](script_state &st) { return cow_buf_insert(at<cow_buf>(st, 2), 1, "!", 1); }, false, 1},
         clone_step(1, 2),
-        {"erase from a shared value", [](script_state &st) { return cow_buf_erase(at<cow_buf>(st, 2), 1, 2); }, false, 2},
+        {"erase from a shared value", [](script_state &st) { return cow_buf_erase(at<cow_buf>(st, 2), 1, 2); }, false, 1},
         clone_step(1, 2),
-        {"truncate a shared value", [](script_state &st) { return cow_buf_truncate(at<cow_buf>(st, 2), 3); }, false, 2},
+        {"truncate a shared value", [](script_state &st) { return cow_buf_truncate(at<cow_buf>(st, 2), 3); }, false, 1},
         clone_step(1, 2),
-        {"resize a shared value", [](script_state &st) { return cow_buf_resize(at<cow_buf>(st, 2), 40, '-'); }, false, 2},
+        {"resize a shared value", [](script_state &st) { return cow_buf_resize(at<cow_buf>(st, 2), 40, '-'); }, false, 1},
         clone_step(1, 2),
-        {"buf_make_mut of a shared value", [](script_state &st) { return cow_buf_make_mut(at<cow_buf>(st, 2), nullptr); }, false, 2},
+        {"buf_make_mut of a shared value", [](script_state &st) { return cow_buf_make_mut(at<cow_buf>(st, 2), nullptr); }, false, 1},
         clone_step(1, 2),
         {"into a shared value", [](script_state &st) {
              cow_owned out{};
@@ -293,12 +293,19 @@ script buffer_script(cow_options o) {
              auto **s = at<cow_str>(st, 3);
              return cow_str_append(s, cow_str_data(*s), cow_str_len(*s));
          }, false, 2},
+        // Storage too large for the header's block has one of its own.
+        release_step(0),
+        {"buf_new, large", [o](script_state &st) {
+             return cow_buf_new(at<cow_buf>(st, 2), std::string(2000, 'x').data(), 2000, &o);
+         }, false, 3},
+        clone_step(2, 0),
+        {"buf_make_mut of a shared large value", [](script_state &st) { return cow_buf_make_mut(at<cow_buf>(st, 0), nullptr); }, false, 2},
         {"text report", [](script_state &st) {
              cow_str *r = nullptr;
              cow_status s = cow_stats_report(st.h[1], COW_REPORT_TEXT, &r);
              cow_release(r);
              return s;
-         }, false, 3},
+         }, false, 2},
     };
 }
 
