@@ -387,6 +387,20 @@ void BM_vec_push_cow(benchmark::State &state) {
 BENCHMARK(BM_vec_push_std)->Arg(1000)->Arg(1000000);
 BENCHMARK(BM_vec_push_cow)->Arg(1000)->Arg(1000000);
 
+// n calls of cow_version(), the cheapest call into libcow.so: the price of
+// crossing the library boundary, which a push pays on top of std's.
+void BM_version_call(benchmark::State &state) {
+    std::size_t n = static_cast<std::size_t>(state.range(0));
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint32_t v = cow_version();
+            benchmark::DoNotOptimize(v);
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_version_call)->Arg(1000000);
+
 // ---------------------------------------------------------------------------
 // Map memory per entry at 1,000,000 u64 -> u64 entries. Two rulers for both:
 // bytes requested from the allocator (libcow: cow_global_stats live_bytes;

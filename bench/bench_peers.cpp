@@ -693,10 +693,12 @@ void register_all() {
     // Byte strings.
     const std::string &b64 = keep(bytes_of(64));
     const std::string &b1k = keep(bytes_of(kib));
+    const std::string &b4k = keep(bytes_of(4 * kib));
     const std::string &b1m = keep(bytes_of(mib));
     add_bytes<clone_release_op>("clone_release", "bytes_64", &b64);
     add_bytes<first_write_op>("first_write", "bytes_64", &b64);
     add_bytes<first_write_op>("first_write", "bytes_1k", &b1k);
+    add_bytes<first_write_op>("first_write", "bytes_4k", &b4k);
     add_bytes<first_write_op>("first_write", "bytes_1m", &b1m);
     add_bytes<unique_write_op>("unique_write", "bytes_1k", &b1k);
 

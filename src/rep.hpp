@@ -42,7 +42,6 @@ constexpr std::uint64_t handle_mask = 0xffffffffu;
 constexpr std::uint32_t tag_base = 0x636f7700u;  // "cow\0"
 
 struct rep {
-    std::atomic<std::uint64_t> count;
     std::uint32_t tag;  // tag_base | COW_KIND_*
     std::uint32_t strategy;
     std::uint64_t threshold;
@@ -50,7 +49,17 @@ struct rep {
     lineage *lin;  // nullptr when statistics are off
     rep *lin_prev; // registry links, guarded by lin's mutex
     rep *lin_next;
+    // A clone or release reads the tag and strategy, then changes the count.
+    // Were they on one cache line, threads cloning and releasing one value
+    // would move that line twice per call (a shared copy for the read, then
+    // ownership for the write): the count sits 64 bytes past them, so on
+    // another line whatever the block's alignment, and the read-only line
+    // stays cached by every thread.
+    unsigned char count_apart[16];
+    std::atomic<std::uint64_t> count;
 };
+static_assert(offsetof(rep, count) - offsetof(rep, strategy) >= 60,
+              "the count must not share a cache line with the fields a clone reads");
 
 // How a new value is set up, decoded from cow_options.
 struct rep_seed {

@@ -162,15 +162,21 @@ def build(table):
     t.section("write to an unshared cow_buf (make_mut) vs cow_is_shared")
     t.add("cow_buf_make_mut, unique", "BM_unique_make_mut", "BM_is_shared", 2.0)
     t.section("first write to a shared buffer (minus clone+release) vs malloc+memcpy+free")
-    for size, label, target in ((1024, "1 KiB", 1.5), (1048576, "1 MiB", 1.1)):
+    sizes = ((64, "64 B", None), (1024, "1 KiB", 1.5), (4096, "4 KiB", None), (1048576, "1 MiB", 1.1))
+    for size, label, target in sizes:
         t.add(f"{label} warm", f"BM_first_write/stats_on/{size}", f"BM_malloc_memcpy_free/{size}",
               target, minus=f"BM_clone_release_buf/{size}")
-    for size, label in ((1024, "1 KiB"), (1048576, "1 MiB")):
+    for size, label, _ in sizes:
         t.add(f"{label} warm, stats off", f"BM_first_write/stats_off/{size}",
               f"BM_malloc_memcpy_free/{size}", None, minus=f"BM_clone_release_buf/{size}")
+    # What the lineage's statistics add to a first write (joining and
+    # leaving its registry), as the ratio of the whole write on to off.
+    for size, label, _ in sizes:
+        t.add(f"{label}: stats on vs off", f"BM_first_write/stats_on/{size}",
+              f"BM_first_write/stats_off/{size}", None)
     # Not libcow: what one block of header + 1 KiB + NUL would cost (glibc's
     # thread cache stops at 1032 bytes) against the 1 KiB baseline.
-    t.add("malloc+memcpy+free 1121 B vs 1 KiB", "BM_malloc_memcpy_free/1121",
+    t.add("malloc+memcpy+free 1145 B vs 1 KiB", "BM_malloc_memcpy_free/1145",
           "BM_malloc_memcpy_free/1024", None)
     for size, label in ((1024, "1 KiB"), (1048576, "1 MiB")):
         t.add(f"{label} cold (fresh pages)", f"BM_first_write_cold/{size}",
@@ -199,6 +205,8 @@ def build(table):
     for n, nlabel in ((1000, "1,000"), (1000000, "1,000,000")):
         t.add(f"push {nlabel} one by one (storage kept)", f"BM_vec_push_cow/{n}",
               f"BM_vec_push_std/{n}", None)
+    t.add("push 1,000,000: cost over std push_back, in cow_version() calls", "BM_vec_push_cow/1000000",
+          "BM_version_call/1000000", 1.5, minus="BM_vec_push_std/1000000")
     t.section("tree vectors (STRUCTURAL), 1,000,000 u64")
     n = 1000000
     t.add("one set on a shared vector, in atomic pairs", f"BM_tree_shared_set/{n}",

@@ -56,6 +56,7 @@ OPERATIONS = [
 CASES = {
     "bytes_64": "bytes, 64 B",
     "bytes_1k": "bytes, 1 KiB",
+    "bytes_4k": "bytes, 4 KiB",
     "bytes_1m": "bytes, 1 MiB",
     "vec_64": "vector, 64 B (8 u64)",
     "vec_1k": "vector, 1 KiB (128 u64)",
