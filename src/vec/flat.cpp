@@ -94,17 +94,37 @@ std::size_t grown(std::size_t cap, std::size_t need, std::size_t limit) noexcept
     return need > c ? need : c;
 }
 
+// Storage shares the header's block while both fit in this many bytes:
+// glibc serves blocks up to 1,032 bytes from its per-thread cache, so a
+// small vector, and each copy of it, is one fast allocation. Larger storage
+// gets a block of its own, which growth replaces (the header's room then
+// stays unused).
+constexpr std::size_t one_block_limit = 1032;
+
+// Bytes the header's block holds for `cap` elements (0: a block of their own).
+std::size_t header_room_for(const cow_type *t, std::size_t cap) noexcept {
+    constexpr std::size_t most = one_block_limit - sizeof(flat_vec);
+    if (cap == 0 || cap > most / t->elem_size) return 0;
+    std::size_t room = cap * t->elem_size + t->elem_align - 1;
+    return room <= most ? room : 0;
+}
+
 // A header with storage for `cap` elements, not yet initialised as a rep.
 cow_status alloc_vec(const cow_type *t, std::size_t cap, flat_vec **out) noexcept {
-    storage store;
-    cow_status s = storage_alloc(t, cap, store);
-    if (s != COW_OK) return s;
-    void *mem = mem_alloc(sizeof(flat_vec));
+    std::size_t room = header_room_for(t, cap);
+    storage store = no_storage();
+    if (!room) {
+        cow_status s = storage_alloc(t, cap, store);
+        if (s != COW_OK) return s;
+    }
+    void *mem = mem_alloc(sizeof(flat_vec) + room);
     if (!mem) {
         storage_free(store);
         return COW_ENOMEM;
     }
     auto *v = new (mem) flat_vec();
+    v->header_room = room;
+    if (room) store = storage{align_up(v + 1, t->elem_align), cap, nullptr, 0};
     v->type = t;
     v->elem_size = t->elem_size;
     set_len(v, 0);
@@ -116,8 +136,9 @@ cow_status alloc_vec(const cow_type *t, std::size_t cap, flat_vec **out) noexcep
 // Frees a vector's memory after its elements were dropped or moved out.
 void free_vec(flat_vec *v) noexcept {
     storage_free(storage_of(v));
+    std::size_t size = sizeof(flat_vec) + v->header_room;
     v->~flat_vec();
-    mem_free(v, sizeof(flat_vec));
+    mem_free(v, size);
 }
 
 // Drops the elements, then frees (for a copy that was never published).

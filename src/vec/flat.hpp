@@ -9,8 +9,10 @@
 namespace cow::detail {
 
 struct flat_vec : vec_rep {
-    void *block;             // what was allocated; nullptr: no storage (flat is a static empty area)
+    void *block;             // the storage's own block; nullptr: none (flat is a static
+                             // empty area, or lies in the header's block)
     std::size_t block_size;  // bytes allocated at block
+    std::size_t header_room; // bytes allocated after the header, in its block, for storage
 };
 
 // vec_new for the flat representation; consumes the seed on success.
