@@ -30,6 +30,13 @@ cow_status create(cow_vec **out, const cow_type *type, const void *elems, size_t
     if (s == COW_OK) *out = handle(v);
     return s;
 }
+// cow_vec_push when the value must copy, grow or call the type's copy; also
+// every invalid argument. Kept out of line, so the inline path needs no frame.
+[[gnu::noinline]] cow_status push_slow(cow_vec **slot, const void *elem) noexcept {
+    if (!elem) return COW_EINVAL;
+    return edit_vec(slot, [&](vec_rep **v) { return vec_push(v, elem); });
+}
+
 }  // namespace
 
 extern "C" {
@@ -88,8 +95,17 @@ COW_API cow_status cow_vec_set(cow_vec **slot, size_t index, const void *elem,
 }
 
 COW_API cow_status cow_vec_push(cow_vec **slot, const void *elem) noexcept {
-    if (!elem) return COW_EINVAL;
-    return edit_vec(slot, [&](vec_rep **v) { return vec_push(v, elem); });
+    // The common case first, 8-byte elements (u64, i64, double, pointers)
+    // stored into room: in a few registers, with no stack frame and no slot
+    // round trip.
+    if (slot && elem) {
+        vec_rep *v = vec_of(*slot);
+        if (v && v->elem_size == sizeof(std::uint64_t) && vec_push_is_store(v)) {
+            vec_push_store<sizeof(std::uint64_t)>(v, elem);
+            return COW_OK;
+        }
+    }
+    return push_slow(slot, elem);
 }
 
 COW_API cow_status cow_vec_pop(cow_vec **slot, void *out_elem) noexcept {

@@ -93,22 +93,30 @@ inline cow_status vec_insert(vec_rep **slot, std::size_t at, const void *elems,
                              std::size_t count) noexcept {
     return impl_of(*slot)->insert(slot, at, elems, count);
 }
-// Appends a copy of *elem. A unique flat vector with room, of a type without
-// a copy callback, takes it with one fixed-size store and no call. (Vector
-// storage is shared by handles only: rep_handles alone says "unique".)
+// Whether a push to v is one store into its room: a unique flat vector
+// with room, of a type without a copy callback. (Vector storage is shared
+// by handles only: rep_handles alone says "unique".)
+inline bool vec_push_is_store(const vec_rep *v) noexcept {
+    return v->flat_len < v->flat_cap && !v->type->copy && rep_handles(v) == 1;
+}
+// That store, of Size bytes (0: the element size). The value stays where it
+// is: the caller's slot needs no write.
+template <std::size_t Size = 0>
+inline void vec_push_store(vec_rep *v, const void *elem) noexcept {
+    std::size_t n = v->flat_len;
+    std::size_t size = Size ? Size : v->elem_size;
+    std::memcpy(v->flat + n * size, elem, size);
+    v->len = v->flat_len = n + 1;
+}
+// Appends a copy of *elem.
 inline cow_status vec_push(vec_rep **slot, const void *elem) noexcept {
     vec_rep *v = *slot;
-    std::size_t n = v->flat_len;
-    if (n < v->flat_cap && !v->type->copy && rep_handles(v) == 1) {
-        unsigned char *to = v->flat + n * v->elem_size;
-        if (v->elem_size == sizeof(std::uint64_t))
-            std::memcpy(to, elem, sizeof(std::uint64_t));  // the common size, inlined
-        else
-            std::memcpy(to, elem, v->elem_size);
-        v->len = v->flat_len = n + 1;
-        return COW_OK;
-    }
-    return impl_of(v)->push(slot, elem);
+    if (!vec_push_is_store(v)) return impl_of(v)->push(slot, elem);
+    if (v->elem_size == sizeof(std::uint64_t))
+        vec_push_store<sizeof(std::uint64_t)>(v, elem);  // the common size, inlined
+    else
+        vec_push_store(v, elem);
+    return COW_OK;
 }
 inline cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count,
                              void *out) noexcept {
