@@ -30,8 +30,18 @@ cow_status create(cow_vec **out, const cow_type *type, const void *elems, size_t
     if (s == COW_OK) *out = handle(v);
     return s;
 }
-// cow_vec_push when the value must copy, grow or call the type's copy; also
-// every invalid argument. Kept out of line, so the inline path needs no frame.
+// cow_vec_set and cow_vec_push where the write is more than one store into
+// the vector's storage (a copy, growth, the type's callbacks, another
+// element size), and every invalid argument. Kept out of line, so that the
+// one-store paths need no stack frame.
+[[gnu::noinline]] cow_status set_slow(cow_vec **slot, size_t index, const void *elem,
+                                      void *out_old) noexcept {
+    if (!elem) return COW_EINVAL;
+    return edit_vec(slot, [&](vec_rep **v) {
+        if (index >= vec_len(*v)) return COW_ERANGE;
+        return vec_set(v, index, elem, out_old);
+    });
+}
 [[gnu::noinline]] cow_status push_slow(cow_vec **slot, const void *elem) noexcept {
     if (!elem) return COW_EINVAL;
     return edit_vec(slot, [&](vec_rep **v) { return vec_push(v, elem); });
@@ -87,11 +97,15 @@ COW_API cow_status cow_vec_get_mut(cow_vec **slot, size_t index, void **out_elem
 
 COW_API cow_status cow_vec_set(cow_vec **slot, size_t index, const void *elem,
                                void *out_old) noexcept {
-    if (!elem) return COW_EINVAL;
-    return edit_vec(slot, [&](vec_rep **v) {
-        if (index >= vec_len(*v)) return COW_ERANGE;
-        return vec_set(v, index, elem, out_old);
-    });
+    // As in cow_vec_push: an 8-byte element stored in place first.
+    if (slot && elem) {
+        vec_rep *v = vec_of(*slot);
+        if (v && v->elem_size == sizeof(std::uint64_t) && vec_set_is_store(v, index, out_old)) {
+            vec_set_store<sizeof(std::uint64_t)>(v, index, elem);
+            return COW_OK;
+        }
+    }
+    return set_slow(slot, index, elem, out_old);
 }
 
 COW_API cow_status cow_vec_push(cow_vec **slot, const void *elem) noexcept {

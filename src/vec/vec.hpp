@@ -122,21 +122,28 @@ inline cow_status vec_remove(vec_rep **slot, std::size_t at, std::size_t count,
                              void *out) noexcept {
     return impl_of(*slot)->remove(slot, at, count, out);
 }
+// Whether setting element `index` of v is one store: an element of a
+// unique flat vector whose type has no callbacks, replaced without handing
+// the old one out.
+inline bool vec_set_is_store(const vec_rep *v, std::size_t index, const void *out_old) noexcept {
+    return index < v->flat_len && !out_old && !v->type->copy && !v->type->drop && rep_handles(v) == 1;
+}
+// That store, of Size bytes (0: the element size); memmove, because elem
+// may be that very element.
+template <std::size_t Size = 0>
+inline void vec_set_store(vec_rep *v, std::size_t index, const void *elem) noexcept {
+    std::size_t size = Size ? Size : v->elem_size;
+    std::memmove(v->flat + index * size, elem, size);
+}
 inline cow_status vec_set(vec_rep **slot, std::size_t index, const void *elem,
                           void *out_old) noexcept {
     vec_rep *v = *slot;
-    // The inline path: an element of a unique flat vector whose type has no
-    // callbacks, replaced without handing the old one out, is one store
-    // (memmove: elem may be that very element).
-    if (index < v->flat_len && !out_old && !v->type->copy && !v->type->drop && rep_handles(v) == 1) {
-        unsigned char *to = v->flat + index * v->elem_size;
-        if (v->elem_size == sizeof(std::uint64_t))
-            std::memmove(to, elem, sizeof(std::uint64_t));  // the common size, inlined
-        else
-            std::memmove(to, elem, v->elem_size);
-        return COW_OK;
-    }
-    return impl_of(v)->set(slot, index, elem, out_old);
+    if (!vec_set_is_store(v, index, out_old)) return impl_of(v)->set(slot, index, elem, out_old);
+    if (v->elem_size == sizeof(std::uint64_t))
+        vec_set_store<sizeof(std::uint64_t)>(v, index, elem);  // the common size, inlined
+    else
+        vec_set_store(v, index, elem);
+    return COW_OK;
 }
 inline cow_status vec_reserve(vec_rep **slot, std::size_t additional) noexcept {
     return impl_of(*slot)->reserve(slot, additional);
