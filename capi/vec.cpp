@@ -30,6 +30,7 @@ cow_status create(cow_vec **out, const cow_type *type, const void *elems, size_t
     if (s == COW_OK) *out = handle(v);
     return s;
 }
+
 // cow_vec_set and cow_vec_push where the write is more than one store into
 // the vector's storage (a copy, growth, the type's callbacks, another
 // element size), and every invalid argument. Kept out of line, so that the
