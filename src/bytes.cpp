@@ -68,7 +68,7 @@ bytes_rep *alloc_owner(const char *src, std::size_t n, std::size_t room) noexcep
     std::size_t inline_cap = cap && cap <= one_block_limit - sizeof(bytes_rep) ? cap : 0;
     void *mem = mem_alloc(sizeof(bytes_rep) + inline_cap);
     if (!mem) return nullptr;
-    auto *b = new (mem) bytes_rep();
+    auto *b = new (mem) bytes_rep;  // every field is set below or by rep_init_*: no zeroing pass
     b->inline_cap = inline_cap;
     char *data = empty_storage;
     if (cap) {
@@ -229,7 +229,7 @@ cow_status bytes_slice(bytes_rep **out, const bytes_rep *src, std::size_t off,
                        std::size_t n) noexcept {
     void *mem = mem_alloc(sizeof(bytes_rep));
     if (!mem) return COW_ENOMEM;
-    auto *s = new (mem) bytes_rep();
+    auto *s = new (mem) bytes_rep;  // every field is set below
     s->inline_cap = 0;
     bytes_rep *owner = src->owner ? src->owner : const_cast<bytes_rep *>(src);
     // The caller's handle keeps src (and so owner) alive while we add a unit.

@@ -122,7 +122,7 @@ cow_status alloc_vec(const cow_type *t, std::size_t cap, flat_vec **out) noexcep
         storage_free(store);
         return COW_ENOMEM;
     }
-    auto *v = new (mem) flat_vec();
+    auto *v = new (mem) flat_vec;  // every field is set below or by rep_init_*: no zeroing pass
     v->header_room = room;
     if (room) store = storage{align_up(v + 1, t->elem_align), cap, nullptr, 0};
     v->type = t;
