@@ -434,8 +434,12 @@ COW_API uint64_t cow_buf_hash(const cow_buf *buf) COW_NOEXCEPT;
 COW_API cow_status cow_buf_slice(cow_buf **out, const cow_buf *buf, size_t offset, size_t len) COW_NOEXCEPT;
 
 /* Hands the bytes to the caller and consumes the handle in *slot (set to
- * NULL). No copy when the buffer is unique; a shared one is copied.
- * out->data is caller-owned memory (cow_owned_free). On failure nothing changes. */
+ * NULL). A unique buffer hands over its storage block without copying,
+ * unless the bytes share one block with the value's header (small values
+ * are made so, header and bytes within 1,032 bytes: one allocation each);
+ * those, and a shared buffer's bytes, are copied into a new block.
+ * out->data is caller-owned memory (cow_owned_free). On failure nothing
+ * changes. */
 COW_API cow_status cow_buf_into(cow_buf **slot, cow_owned *out) COW_NOEXCEPT;
 
 /* ============================================================================
@@ -493,7 +497,8 @@ COW_API int cow_str_compare(const cow_str *a, const cow_str *b) COW_NOEXCEPT;
 COW_API uint64_t cow_str_hash(const cow_str *str) COW_NOEXCEPT;
 
 /* Hands the text to the caller, NUL-terminated (out->len excludes the NUL),
- * and consumes *slot (set to NULL). No copy when unique. cow_owned_free() it. */
+ * and consumes *slot (set to NULL). Copies as cow_buf_into does: not for a
+ * unique string with a storage block of its own. cow_owned_free() it. */
 COW_API cow_status cow_str_into(cow_str **slot, cow_owned *out) COW_NOEXCEPT;
 
 /* ============================================================================
@@ -726,9 +731,13 @@ COW_API cow_status cow_vec_diff(const cow_vec *a, const cow_vec *b, cow_vec_diff
 
 /* Hands the elements to the caller (out->len elements of elem_size bytes,
  * caller-owned: drop each, then cow_owned_free) and consumes *slot (set to
- * NULL). No copy when unique; a shared vector's elements are copied
- * (handles cloned). A tree's elements go into one new block: moved from the
- * leaves this value alone holds, copied from the ones other versions hold. */
+ * NULL). A unique flat vector hands over its storage block without copying,
+ * unless the elements share one block with the value's header (small
+ * vectors are made so, header and elements within 1,032 bytes: one
+ * allocation each); those are moved into a new block. A shared vector's
+ * elements are copied (handles cloned). A tree's elements go into one new
+ * block: moved from the leaves this value alone holds, copied from the ones
+ * other versions hold. */
 COW_API cow_status cow_vec_into(cow_vec **slot, cow_owned *out) COW_NOEXCEPT;
 
 /* ============================================================================
