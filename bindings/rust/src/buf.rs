@@ -111,8 +111,8 @@ impl CowBuf {
         Ok(CowBuf { raw })
     }
 
-    /// Copies the bytes into a `Vec` and drops the handle (the bytes are
-    /// moved out without a copy inside libcow when unique).
+    /// Copies the bytes into a `Vec` and drops the handle (inside libcow, a
+    /// unique buffer with a storage block of its own hands it over uncopied).
     pub fn into_vec(self) -> Result<Vec<u8>> {
         let mut raw = self.into_raw().as_ptr();
         let mut owned = ffi::cow_owned { data: std::ptr::null_mut(), len: 0, alloc_size: 0, offset: 0 };
