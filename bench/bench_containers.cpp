@@ -2,7 +2,6 @@
 // data in the same order: map lookups (u64 and string keys), vector get,
 // span iteration, extend, and map memory per entry.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +16,8 @@
 
 namespace {
 
+using bench::cow_live_bytes;
+using bench::heap_in_use;
 using bench::must;
 
 constexpr std::size_t lookups_per_iteration = 1000;  // map lookups, chained vector reads
@@ -428,17 +429,6 @@ struct counting_allocator {
     template <class U>
     bool operator==(const counting_allocator<U> &) const noexcept { return true; }
 };
-
-std::int64_t heap_in_use() {
-    struct mallinfo2 mi = mallinfo2();
-    return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
-}
-
-std::int64_t cow_live_bytes() {
-    cow_global_stats_info g = COW_GLOBAL_STATS_INFO_INIT;
-    must(cow_global_stats(&g), "cow_global_stats");
-    return static_cast<std::int64_t>(g.live_bytes);
-}
 
 void report_memory(benchmark::State &state, std::int64_t requested, std::int64_t heap) {
     double n = static_cast<double>(memory_entries);

@@ -14,7 +14,6 @@
 // prints, per operation, each implementation's time as a ratio to the fastest
 // of its row. Copies are warm: freed memory is reused (see main).
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <QtCore/QByteArray>
 #include <QtCore/QHash>
@@ -39,6 +38,8 @@
 
 namespace {
 
+using bench::cow_live_bytes;
+using bench::heap_in_use;
 using bench::must;
 using u64 = std::uint64_t;
 
@@ -578,17 +579,6 @@ void bm_map_shared_write(benchmark::State &state, std::size_t n) {
         ++pos;
     }
     if (Side::size(m) != n) state.SkipWithError("a write to a clone changed the original");
-}
-
-std::int64_t heap_in_use() {
-    struct mallinfo2 mi = mallinfo2();
-    return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
-}
-
-std::int64_t cow_live_bytes() {
-    cow_global_stats_info g = COW_GLOBAL_STATS_INFO_INIT;
-    must(cow_global_stats(&g), "cow_global_stats");
-    return static_cast<std::int64_t>(g.live_bytes);
 }
 
 // n inserts into an empty map; the map's heap bytes per entry (mallinfo2,

@@ -1,6 +1,7 @@
 // Helpers shared by the benchmark programs: fail loudly, deterministic data.
 #pragma once
 #include <cow.h>
+#include <malloc.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -36,6 +37,20 @@ template <class T>
 void shuffle(std::vector<T> &v, std::uint64_t seed) {
     rng r(seed);
     for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[r.below(i)]);
+}
+
+// Bytes malloc hands out now, its own overhead included (mallinfo2): what a
+// structure costs the process, whoever allocated it.
+inline std::int64_t heap_in_use() {
+    struct mallinfo2 mi = mallinfo2();
+    return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
+}
+
+// Bytes libcow has asked its allocator for and not freed.
+inline std::int64_t cow_live_bytes() {
+    cow_global_stats_info g = COW_GLOBAL_STATS_INFO_INIT;
+    must(cow_global_stats(&g), "cow_global_stats");
+    return static_cast<std::int64_t>(g.live_bytes);
 }
 
 }  // namespace bench
