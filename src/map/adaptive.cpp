@@ -81,39 +81,40 @@ cow_status adaptive_write(map_rep **slot, Write write) noexcept {
 // A replace or remove that drops the value it replaces (the caller does not
 // take it) makes a switched copy without that entry, so the value is never
 // copied (cow.h), as a flat copy leaves it out; a replace then inserts the
-// key anew.
+// key anew. The entry is looked up only then: a switch is rare, and the
+// other writes keep their one lookup.
 cow_status insert(map_rep **slot, const void *key, std::size_t key_len, const void *value,
                   void *out_old, bool *out_replaced) noexcept {
     auto write = [&](map_rep **s, const map_impl &o) {
         return o.insert(s, key, key_len, value, out_old, out_replaced);
     };
-    const void *old = out_old ? nullptr : map_get(*slot, key, key_len);
-    if (!old) return adaptive_write(slot, write);
-    auto replace_in_copy = [&](const map_rep *m, map_rep **c) {
+    if (out_old) return adaptive_write(slot, write);
+    auto insert_in_copy = [&](const map_rep *m, map_rep **c) {
+        const void *old = map_get(m, key, key_len);
         cow_status s = map_kind::switched_copy(m, c, left_out{old, key_len});
         if (s != COW_OK) return s;
-        s = map_kind::base_ops(*c).insert(c, key, key_len, value, nullptr, nullptr);
+        s = map_kind::base_ops(*c).insert(c, key, key_len, value, nullptr, out_replaced);
         if (s != COW_OK) {
             rep_release(*c);
             return s;
         }
-        if (out_replaced) *out_replaced = true;
+        if (old && out_replaced) *out_replaced = true;  // the copy left the old entry out
         return COW_OK;
     };
-    return adaptive_write_switching<map_kind>(slot, write, replace_in_copy);
+    return adaptive_write_switching<map_kind>(slot, write, insert_in_copy);
 }
 // A remove or get_mut of a missing key answers COW_ENOTFOUND and copies
 // nothing under any representation: it never reaches the rule.
 cow_status remove(map_rep **slot, const void *key, std::size_t key_len, void *out_value) noexcept {
-    const void *old = map_get(*slot, key, key_len);
-    if (rep_is_shared(*slot) && !old)
+    if (rep_is_shared(*slot) && !map_get(*slot, key, key_len))
         return map_kind::base_ops(*slot).remove(slot, key, key_len, out_value);
     auto write = [&](map_rep **s, const map_impl &o) {
         return o.remove(s, key, key_len, out_value);
     };
     if (out_value) return adaptive_write(slot, write);
+    // Only a shared map switches, and a shared map holds the key (above).
     auto remove_in_copy = [&](const map_rep *m, map_rep **c) {
-        return map_kind::switched_copy(m, c, left_out{old, key_len});
+        return map_kind::switched_copy(m, c, left_out{map_get(m, key, key_len), key_len});
     };
     return adaptive_write_switching<map_kind>(slot, write, remove_in_copy);
 }
