@@ -100,11 +100,11 @@ COW_API cow_status cow_stats_report(const void *handle, uint32_t format, cow_str
     cow_status s = handle_status(handle, 0);
     if (s != COW_OK) return s;
     if (!out || (format != COW_REPORT_TEXT && format != COW_REPORT_JSON)) return COW_EINVAL;
+    const rep *r = rep_of(handle);
     cow_stats_info info COW_STATS_INFO_INIT;
-    rep_stats(rep_of(handle), info);
+    rep_stats(r, info);
     char text[1024];
-    bool adaptive = rep_of(handle)->strategy == COW_STRATEGY_ADAPTIVE;
-    std::size_t n = format_report(info, format, adaptive, text, sizeof text);
+    std::size_t n = format_report(info, format, r->strategy == COW_STRATEGY_ADAPTIVE, text, sizeof text);
     bytes_rep *b;
     s = bytes_new(&b, COW_KIND_STR, text, n, 0, nullptr);
     if (s == COW_OK) *out = handle_of<cow_str>(b);
